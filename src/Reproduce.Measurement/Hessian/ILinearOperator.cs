@@ -1,0 +1,19 @@
+using static TorchSharp.torch;
+
+namespace Reproduce.Measurement.Hessian;
+
+/// <summary>
+/// A symmetric linear operator known only through its action v -> A v (curvlinops' view of a Hessian).
+/// Vectors are 1-D tensors of length <see cref="Dimension"/> in <see cref="Dtype"/>.
+/// </summary>
+public interface ILinearOperator
+{
+    long Dimension { get; }
+    ScalarType Dtype { get; }
+
+    /// <summary>A v. The input's length and dtype are checked; the result is a new tensor the caller owns.</summary>
+    Tensor Apply(Tensor v);
+
+    /// <summary>How many times <see cref="Apply"/> has run (the cost unit of every eigensolver).</summary>
+    long ApplyCount { get; }
+}
