@@ -37,7 +37,7 @@ public sealed class GaussNewtonOperator : ILinearOperator
             var f = _objective.Outputs(b);
             var u = zeros_like(f).requires_grad_(true);
             var jtu = AutogradGuard.Gradient((f * u).sum(), parameters, createGraph: true);
-            var jv = AutogradGuard.Gradient(ParameterVector.Flatten(jtu).dot(vFlat), new[] { u }, retainGraph: true)[0];
+            var jv = AutogradGuard.Gradient(ParameterVector.Flatten(jtu).dot(vFlat), new[] { u })[0];
             var m = OutputHessianTimes(f.detach(), jv.detach());
             var g = AutogradGuard.Gradient((f * m).sum(), parameters);
             result.add_(ParameterVector.Flatten(g));

@@ -32,7 +32,7 @@ public sealed class HutchPlusPlus
         var g = RandomProbes.RademacherMatrix(n, s, generator);
         g = g - q.mm(q.t().mm(g));
         var ag = ApplyColumns(op, g);
-        var rest = (g * ag).sum(0).data<double>().ToArray();
+        var rest = (g * ag).sum(dim: 0).data<double>().ToArray();
         var (mean, se) = HutchinsonTrace.MeanAndStandardError(rest);
         return new TraceEstimate(top + mean, se, 3L * s, s, "Hutch++");
     }
