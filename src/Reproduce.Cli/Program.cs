@@ -1,11 +1,39 @@
-using TorchSharp;
-using static TorchSharp.torch;
-var x = tensor(new double[]{1,2}, requires_grad: true);
-var y = tensor(new double[]{3,4}, requires_grad: true);
-var l = (x*x).sum();
-var g = torch.autograd.grad(new[]{l}, new[]{x,y}, allow_unused: true);
-Console.WriteLine($"count {g.Count}; g1 null? {g[1] is null}");
-try { Console.WriteLine(g[1].Handle); Console.WriteLine(g[1].numel()); } catch (Exception e) { Console.WriteLine("EXC " + e.GetType() + e.Message); }
-// matmul mismatch
+using System.CommandLine;
+using Reproduce.Cli.Bench;
 
-try { var lin = nn.Linear(3, 2); var c = lin.forward(ones(4, 5)); Console.WriteLine("no abort lin"); } catch (Exception e) { Console.WriteLine("linear EXC " + e.Message); }
+namespace Reproduce.Cli;
+
+/// <summary>The thin command line. Verbs call into the libraries; no logic of their own lives here.</summary>
+public static class Program
+{
+    public const int UsageError = 2;
+
+    public static int Main(string[] args)
+    {
+        var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per figure (the median is reported).", DefaultValueFactory = _ => 20 };
+        var installPeer = new Option<bool>("--install-peer") { Description = "Install Debian's python3-torch when the PyTorch peer is missing." };
+        var root = new Option<string>("--root") { Description = "Repository root (for bench/hvp_peer.py).", DefaultValueFactory = _ => FindRepositoryRoot() };
+        var bench = new Command("bench", "Print the benchmark figures (HVP cost, PyTorch side by side, eigensolver cost, memory).") { repeats, installPeer, root };
+        bench.SetAction(parse =>
+        {
+            int r = parse.GetValue(repeats);
+            if (r < 1) { Console.Error.WriteLine("--repeats must be at least 1."); return UsageError; }
+            return new HessianBenchmark(Console.Out, parse.GetValue(root)!, r, parse.GetValue(installPeer)).Run();
+        });
+        var command = new RootCommand("Reproduce: a reproducibility suite for the science of flat and sharp minima.") { bench };
+        var result = command.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            foreach (var e in result.Errors) Console.Error.WriteLine(e.Message);
+            return UsageError;
+        }
+        return result.Invoke();
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Reproduce.sln"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}
