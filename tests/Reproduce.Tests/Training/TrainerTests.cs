@@ -1,0 +1,70 @@
+using NUnit.Framework;
+using Reproduce.Training;
+using Reproduce.Training.Data;
+using Reproduce.Training.Models;
+using static TorchSharp.torch;
+
+namespace Reproduce.Tests.Training;
+
+[TestFixture, Category("Unit")]
+public class TrainerTests
+{
+    [Test]
+    public void SameSeedGivesBitIdenticalWeights()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Circles.Make(60, 0.5, 0.05, seed: 1);
+        var options = new TrainerOptions { Epochs = 5, BatchSize = 7, LearningRate = 0.05, Momentum = 0.9, WeightDecay = 5e-4, Seed = 11 };
+        var a = new Mlp(new[] { 2, 16, 2 }, seed: 4);
+        var b = new Mlp(new[] { 2, 16, 2 }, seed: 4);
+        new Trainer().Train(a, data, options);
+        new Trainer().Train(b, data, options);
+        foreach (var (pa, pb) in a.parameters().Zip(b.parameters()))
+            Assert.That(pa.eq(pb).all().item<bool>(), Is.True);
+        var c = new Mlp(new[] { 2, 16, 2 }, seed: 4);
+        new Trainer().Train(c, data, options with { Seed = 12 });
+        Assert.That(a.parameters().Zip(c.parameters()).All(t => t.First.eq(t.Second).all().item<bool>()), Is.False, "A different shuffle seed must change the weights.");
+    }
+
+    [Test]
+    public void DivergenceIsRecordedNotPassedOn()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Functions2D.Sample("rosenbrock", 256, seed: 1);
+        var model = new Mlp(new[] { 2, 32, 1 }, seed: 1);
+        var result = new Trainer().Train(model, data, new TrainerOptions { Epochs = 50, BatchSize = 0, LearningRate = 10, MeanSquaredError = true });
+        Assert.That(result.Diverged, Is.True);
+        Assert.That(result.DivergedAtStep, Is.GreaterThan(0));
+        Assert.That(result.Describe(), Does.StartWith("diverged at step"));
+    }
+
+    [Test]
+    public void SgdWithWeightDecayMatchesTheClosedFormOnAQuadratic()
+    {
+        using var scope = NewDisposeScope();
+        // One linear unit, no bias, full batch, one input x = 1 and target 0: L = (w)^2 (MSE), grad = 2w.
+        // Coupled weight decay: w <- w - lr (2w + wd w) = w (1 - lr (2 + wd)) per step.
+        var model = nn.Linear(1, 1, hasBias: false);
+        using (no_grad()) model.weight!.fill_(1.5f);
+        using var data = new Dataset(ones(1, 1), zeros(1, 1), "point");
+        double lr = 0.1, wd = 0.5;
+        new Trainer().Train(model, data, new TrainerOptions { Epochs = 3, BatchSize = 0, LearningRate = lr, WeightDecay = wd, MeanSquaredError = true });
+        Assert.That(model.weight!.item<float>(), Is.EqualTo(1.5 * Math.Pow(1 - lr * (2 + wd), 3)).Within(1e-6));
+    }
+
+    [Test, Category("RealData")]
+    public void MlpReachesEightyPercentOnFashionMnistInTwoEpochs()
+    {
+        if (!File.Exists(Path.Combine(FashionMnist.DefaultFolder, "train-images-idx3-ubyte.gz")))
+            Assert.Ignore($"Fashion-MNIST is not installed: {FashionMnist.InstallHint}.");
+        using var scope = NewDisposeScope();
+        using var train = FashionMnist.Load(train: true);
+        using var test = FashionMnist.Load(train: false);
+        var model = new Mlp(new[] { 784, 128, 10 }, seed: 0);
+        var result = new Trainer().Train(model, train, new TrainerOptions { Epochs = 2, BatchSize = 128, LearningRate = 0.1, Seed = 0 });
+        double accuracy = Trainer.Accuracy(model, test);
+        TestContext.Out.WriteLine($"Fashion-MNIST MLP 784-128-10, SGD lr 0.1, batch 128, 2 epochs: test accuracy {accuracy:P2}; {result.Describe()}");
+        Assert.That(result.Diverged, Is.False);
+        Assert.That(accuracy, Is.GreaterThanOrEqualTo(0.80));
+    }
+}
