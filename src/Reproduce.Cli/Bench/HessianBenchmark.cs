@@ -21,7 +21,8 @@ internal sealed class HessianBenchmark(TextWriter output, string repositoryRoot,
 
     public int Run()
     {
-        output.WriteLine($"Hessian core benchmark: MLP 784-128-10 (ReLU), {Samples} inputs 784-d, cross-entropy; medians of {repeats} runs.");
+        bool real = File.Exists(Path.Combine(Reproduce.Training.Data.FashionMnist.DefaultFolder, "train-images-idx3-ubyte.gz"));
+        output.WriteLine($"Hessian core benchmark: MLP 784-128-10 (ReLU), {Samples} {(real ? "Fashion-MNIST training images" : "synthetic 784-d inputs (Fashion-MNIST not installed)")}, cross-entropy; medians of {repeats} runs.");
         output.WriteLine($"TorchSharp {typeof(torch).Assembly.GetName().Version}, OMP_WAIT_POLICY={Environment.GetEnvironmentVariable("OMP_WAIT_POLICY") ?? "(unset)"}, cores {Environment.ProcessorCount}");
         var peer = PythonPeer.Find(repositoryRoot, installPeer, output);
         string folder = Path.Combine(Path.GetTempPath(), $"reproduce-bench-{Environment.ProcessId}");
@@ -53,13 +54,23 @@ internal sealed class HessianBenchmark(TextWriter output, string repositoryRoot,
             ("relu", nn.ReLU()),
             ("fc1", nn.Linear(128, 10, dtype: ScalarType.Float64)));
         var g = new Generator(99);
-        // Pixel-like inputs: uniform in [0, 1], standardised as Fashion-MNIST is (mean 0.286, std 0.353).
-        var x = (rand(new long[] { Samples, 784 }, dtype: ScalarType.Float64, generator: g) - 0.286) / 0.353;
-        var y = randint(0, 10, new long[] { Samples }, dtype: ScalarType.Int64, generator: g);
+        var (x, y) = Inputs(g);
         long p = model.parameters().Sum(t => t.numel());
         var v = randn(p, dtype: ScalarType.Float64, generator: g);
         model.to(dtype);
         return (model, x.to(dtype), y, v.to(dtype));
+    }
+
+    /// <summary>The first 1000 Fashion-MNIST training images when the data set is installed, else uniform pixel noise standardised the same way.</summary>
+    private static (Tensor X, Tensor Y) Inputs(Generator g)
+    {
+        if (File.Exists(Path.Combine(Reproduce.Training.Data.FashionMnist.DefaultFolder, "train-images-idx3-ubyte.gz")))
+        {
+            using var train = Reproduce.Training.Data.FashionMnist.Load(train: true);
+            return (train.Inputs.narrow(0, 0, Samples).to(ScalarType.Float64), train.Targets.narrow(0, 0, Samples).clone());
+        }
+        var x = (rand(new long[] { Samples, 784 }, dtype: ScalarType.Float64, generator: g) - Reproduce.Training.Data.FashionMnist.Mean) / Reproduce.Training.Data.FashionMnist.Std;
+        return (x, randint(0, 10, new long[] { Samples }, dtype: ScalarType.Int64, generator: g));
     }
 
     private void TimeRow(ScalarType dtype, int threads, PythonPeer? peer, string folder)
