@@ -20,6 +20,7 @@ public sealed class Trainer
         if (options.BatchSize < 0) throw new ArgumentOutOfRangeException(nameof(options), "Batch size must be non-negative (0 = full batch).");
         if (!(options.LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(options), "The learning rate must be positive.");
         var optimizer = optim.SGD(model.parameters(), options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
+        var sam = options.SamRho > 0 ? new Optimisers.Sam(model.parameters(), optimizer, options.SamRho) : null;
         var generator = new Generator((ulong)options.Seed);
         long n = data.Count, batch = options.BatchSize == 0 ? n : Math.Min(options.BatchSize, n);
         var epochs = new List<EpochLog>();
@@ -36,18 +37,19 @@ public sealed class Trainer
                 var index = order.narrow(0, start, Math.Min(batch, n - start));
                 var x = data.Inputs.index_select(0, index);
                 var y = data.Targets.index_select(0, index);
+                Tensor Loss(Tensor output) => options.MeanSquaredError ? nn.functional.mse_loss(output, y) : nn.functional.cross_entropy(output, y);
                 optimizer.zero_grad();
                 var output = model.forward(x);
-                var loss = options.MeanSquaredError ? nn.functional.mse_loss(output, y) : nn.functional.cross_entropy(output, y);
-                double value = loss.item<float>();
+                var loss = Loss(output);
+                double value = loss.detach().to(ScalarType.Float64).item<double>();
                 step++;
                 if (!double.IsFinite(value))
                 {
                     model.eval();
                     return new TrainingResult(epochs, step, true, step);
                 }
-                loss.backward();
-                optimizer.step();
+                if (sam is not null) sam.Step(() => Loss(model.forward(x)));
+                else { loss.backward(); optimizer.step(); }
                 lossSum += value * index.shape[0];
                 seen += index.shape[0];
                 if (!options.MeanSquaredError) correct += output.argmax(1).eq(y).sum().item<long>();

@@ -13,4 +13,6 @@ public sealed record TrainerOptions
     public double WeightDecay { get; init; } = 0.0;
     public long Seed { get; init; } = 0;
     public bool MeanSquaredError { get; init; } = false;
+    /// <summary>SAM's neighbourhood radius; 0 trains without SAM.</summary>
+    public double SamRho { get; init; } = 0.0;
 }
