@@ -11,30 +11,19 @@ namespace Reproduce.Measurement.Hessian;
 /// minus the terms that carry the second derivative of the network itself.
 /// J v is computed by the double-vjp trick: with g(u) = J^T u (linear in u), J v = d (g(u) . v) / d u.
 /// </summary>
-public sealed class GaussNewtonOperator : ILinearOperator
+public sealed class GaussNewtonOperator(ModelObjective objective) : ObjectiveOperator<ModelObjective>(objective)
 {
-    private readonly ModelObjective _objective;
-
-    public GaussNewtonOperator(ModelObjective objective)
-    {
-        _objective = objective ?? throw new ArgumentNullException(nameof(objective));
-    }
-
-    public long Dimension => _objective.Dimension;
-    public ScalarType Dtype => _objective.Dtype;
-    public long ApplyCount { get; private set; }
-
-    public Tensor Apply(Tensor v)
+    public override Tensor Apply(Tensor v)
     {
         OperatorInput.Check(this, v);
-        var parameters = _objective.Parameters;
+        var parameters = Objective.Parameters;
         using var scope = NewDisposeScope();
         var result = zeros(Dimension, dtype: Dtype, device: v.device);
         var vFlat = v.detach();
-        for (int b = 0; b < _objective.TermCount; b++)
+        for (int b = 0; b < Objective.TermCount; b++)
         {
             using var batchScope = NewDisposeScope();
-            var f = _objective.Outputs(b);
+            var f = Objective.Outputs(b);
             var u = zeros_like(f).requires_grad_(true);
             var jtu = AutogradGuard.Gradient((f * u).sum(), parameters, createGraph: true);
             var jv = AutogradGuard.Gradient(ParameterVector.Flatten(jtu).dot(vFlat), new[] { u })[0];
@@ -42,13 +31,13 @@ public sealed class GaussNewtonOperator : ILinearOperator
             var g = AutogradGuard.Gradient((f * m).sum(), parameters);
             result.add_(ParameterVector.Flatten(g));
         }
-        result.div_(_objective.Data.SampleCount);
+        result.div_(Objective.Data.SampleCount);
         ApplyCount++;
         return result.MoveToOuterDisposeScope();
     }
 
     /// <summary>H_i w_i for each sample row, with H_i the loss Hessian in output space.</summary>
-    private Tensor OutputHessianTimes(Tensor f, Tensor w) => _objective.Loss switch
+    private Tensor OutputHessianTimes(Tensor f, Tensor w) => Objective.Loss switch
     {
         LossKind.CrossEntropy => CrossEntropyOutputHessianTimes(f, w),
         LossKind.MeanSquaredError => w * (2.0 / (f.numel() / f.shape[0])),

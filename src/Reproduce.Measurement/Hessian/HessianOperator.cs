@@ -9,32 +9,21 @@ namespace Reproduce.Measurement.Hessian;
 /// H v = d/d theta (grad L(theta) . v), summed over the objective's terms one at a time so memory is bounded by
 /// one batch. Each term's graph is built, used for both derivatives, and released before the next.
 /// </summary>
-public sealed class HessianOperator : ILinearOperator
+public sealed class HessianOperator(IObjective objective) : ObjectiveOperator<IObjective>(objective)
 {
-    private readonly IObjective _objective;
-
-    public HessianOperator(IObjective objective)
-    {
-        _objective = objective ?? throw new ArgumentNullException(nameof(objective));
-    }
-
-    public long Dimension => _objective.Dimension;
-    public ScalarType Dtype => _objective.Dtype;
-    public long ApplyCount { get; private set; }
-
-    public Tensor Apply(Tensor v)
+    public override Tensor Apply(Tensor v)
     {
         OperatorInput.Check(this, v);
         if (!v.isfinite().all().item<bool>()) throw new NonFiniteValueException("The vector given to the Hessian operator contains NaN or Inf.");
-        var parameters = _objective.Parameters;
+        var parameters = Objective.Parameters;
         using (var scope = NewDisposeScope())
         {
             Tensor result = zeros(Dimension, dtype: Dtype, device: v.device);
             var vParts = ParameterVector.Unflatten(v.detach(), parameters);
-            for (int t = 0; t < _objective.TermCount; t++)
+            for (int t = 0; t < Objective.TermCount; t++)
             {
                 using var termScope = NewDisposeScope();
-                var term = _objective.Term(t);
+                var term = Objective.Term(t);
                 var grads = AutogradGuard.Gradient(term, parameters, createGraph: true);
                 Tensor gv = grads[0].mul(vParts[0]).sum();
                 for (int i = 1; i < grads.Length; i++) gv = gv + grads[i].mul(vParts[i]).sum();
@@ -52,14 +41,14 @@ public sealed class HessianOperator : ILinearOperator
     /// <summary>grad L as one vector (for SAM, adaptive sharpness and the benchmarks' gradient baseline).</summary>
     public Tensor Gradient()
     {
-        var parameters = _objective.Parameters;
+        var parameters = Objective.Parameters;
         using (var scope = NewDisposeScope())
         {
             Tensor result = zeros(Dimension, dtype: Dtype);
-            for (int t = 0; t < _objective.TermCount; t++)
+            for (int t = 0; t < Objective.TermCount; t++)
             {
                 using var termScope = NewDisposeScope();
-                var g = AutogradGuard.Gradient(_objective.Term(t), parameters);
+                var g = AutogradGuard.Gradient(Objective.Term(t), parameters);
                 result.add_(ParameterVector.Flatten(g));
             }
             return result.MoveToOuterDisposeScope();

@@ -1,0 +1,19 @@
+using static TorchSharp.torch;
+
+namespace Reproduce.Measurement.Hessian;
+
+/// <summary>What every curvature operator of an objective shares: its size and dtype come from the objective, and it counts its applications.</summary>
+public abstract class ObjectiveOperator<TObjective> : ILinearOperator where TObjective : IObjective
+{
+    protected ObjectiveOperator(TObjective objective)
+    {
+        Objective = objective ?? throw new ArgumentNullException(nameof(objective));
+    }
+
+    protected TObjective Objective { get; }
+    public long Dimension => Objective.Dimension;
+    public ScalarType Dtype => Objective.Dtype;
+    public long ApplyCount { get; protected set; }
+
+    public abstract Tensor Apply(Tensor v);
+}
