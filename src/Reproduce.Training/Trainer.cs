@@ -1,12 +1,14 @@
 using TorchSharp;
 using Reproduce.Training.Data;
+using Reproduce.Training.Optimisers;
 using static TorchSharp.torch;
 
 namespace Reproduce.Training;
 
 /// <summary>
-/// Seeded mini-batch training. The shuffle order comes from a generator seeded by the options, so the same seed
-/// and thread count give bit-identical weights. A non-finite loss stops the run and is recorded as divergence.
+/// Seeded mini-batch training. The shuffle order and the augmentation come from one generator seeded by the
+/// options, so the same seed and thread count give bit-identical weights. A non-finite loss stops the run and is
+/// recorded as divergence ("diverged at step k"), never handed on as NaN weights.
 /// </summary>
 public sealed class Trainer
 {
@@ -16,13 +18,18 @@ public sealed class Trainer
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
-        if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), "Epochs must be non-negative.");
-        if (options.BatchSize < 0) throw new ArgumentOutOfRangeException(nameof(options), "Batch size must be non-negative (0 = full batch).");
-        if (!(options.LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(options), "The learning rate must be positive.");
-        var optimizer = optim.SGD(model.parameters(), options.LearningRate, momentum: options.Momentum, weight_decay: options.WeightDecay);
-        var sam = options.SamRho > 0 ? new Optimisers.Sam(model.parameters(), optimizer, options.SamRho) : null;
+        options.Validate();
+        if (options.Augment && data.Inputs.dim() != 4)
+            throw new ArgumentException($"{data.Name}: augmentation needs image inputs (N, C, H, W); this data has shape [{string.Join(", ", data.Inputs.shape)}].");
+        var parameters = model.parameters().ToList();
+        var optimizer = OptimiserRegistry.Create(options.Optimiser, parameters,
+            new OptimiserSettings(options.LearningRate, options.Momentum, options.WeightDecay));
+        var sam = options.SamRho > 0 ? new Sam(parameters, optimizer, options.SamRho) : null;
+        var augment = options.Augment ? new CropAndFlip() : null;
+        using var swa = options.SwaStartEpoch > 0 ? new WeightAverager(parameters) : null;
         var generator = new Generator((ulong)options.Seed);
         long n = data.Count, batch = options.BatchSize == 0 ? n : Math.Min(options.BatchSize, n);
+        long stepsPerEpoch = (n + batch - 1) / batch, totalSteps = stepsPerEpoch * options.Epochs;
         var epochs = new List<EpochLog>();
         long step = 0;
         model.train();
@@ -37,10 +44,13 @@ public sealed class Trainer
                 var index = order.narrow(0, start, Math.Min(batch, n - start));
                 var x = data.Inputs.index_select(0, index);
                 var y = data.Targets.index_select(0, index);
-                Tensor Loss(Tensor output) => options.MeanSquaredError ? nn.functional.mse_loss(output, y) : nn.functional.cross_entropy(output, y);
+                if (augment is not null) x = augment.Apply(x, generator);
+                foreach (var group in optimizer.ParamGroups)
+                    group.LearningRate = LearningRateSchedule.At(options.Schedule, options.LearningRate, step, totalSteps);
+                Tensor Loss(Tensor output, Tensor target) => options.MeanSquaredError ? nn.functional.mse_loss(output, target) : nn.functional.cross_entropy(output, target);
                 optimizer.zero_grad();
                 var output = model.forward(x);
-                var loss = Loss(output);
+                var loss = Loss(output, y);
                 double value = loss.detach().to(ScalarType.Float64).item<double>();
                 step++;
                 if (!double.IsFinite(value))
@@ -48,18 +58,40 @@ public sealed class Trainer
                     model.eval();
                     return new TrainingResult(epochs, step, true, step);
                 }
-                if (sam is not null) sam.Step(() => Loss(model.forward(x)));
+                if (sam is not null) sam.Step(MicroBatches(x, y, options.SamMicroBatch, model, Loss));
                 else { loss.backward(); optimizer.step(); }
-                lossSum += value * index.shape[0];
-                seen += index.shape[0];
+                long m = index.shape[0];
+                lossSum += value * m;
+                seen += m;
                 if (!options.MeanSquaredError) correct += output.argmax(1).eq(y).sum().item<long>();
             }
+            if (swa is not null && epoch >= options.SwaStartEpoch) swa.Snapshot();
             var log = new EpochLog(epoch, lossSum / seen, options.MeanSquaredError ? double.NaN : (double)correct / seen);
             epochs.Add(log);
             Progress?.Invoke(log);
         }
+        if (swa is not null && swa.Count > 0)
+        {
+            swa.Finish();
+            BatchNormStatistics.Recompute(model, data, (int)batch);
+        }
         model.eval();
         return new TrainingResult(epochs, step, false, null);
+    }
+
+    private static IReadOnlyList<(Func<Tensor>, double)> MicroBatches(Tensor x, Tensor y, int micro, nn.Module<Tensor, Tensor> model, Func<Tensor, Tensor, Tensor> loss)
+    {
+        long n = x.shape[0];
+        if (micro <= 0 || micro >= n) return [(() => loss(model.forward(x), y), 1.0)];
+        var list = new List<(Func<Tensor>, double)>();
+        for (long s = 0; s < n; s += micro)
+        {
+            long len = Math.Min(micro, n - s);
+            var xs = x.narrow(0, s, len);
+            var ys = y.narrow(0, s, len);
+            list.Add((() => loss(model.forward(xs), ys), (double)len / n));
+        }
+        return list;
     }
 
     /// <summary>Accuracy of the model (evaluation mode, no grad) on a data set, in batches.</summary>

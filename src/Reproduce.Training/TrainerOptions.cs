@@ -1,8 +1,12 @@
+using Reproduce.Training.Regimes;
+
 namespace Reproduce.Training;
 
 /// <summary>
-/// Mini-batch SGD settings with PyTorch semantics: momentum buffer b = mu b + g, and coupled weight decay
-/// g = grad + wd * w (the paper's "WD"). A batch size of 0 means full batch.
+/// A training recipe. SGD has PyTorch semantics: momentum buffer b = mu b + g, coupled weight decay
+/// g = grad + wd * w (the paper's "WD"). A batch size of 0 means full batch. Everything random (shuffle order,
+/// augmentation) is drawn from one generator seeded by <see cref="Seed"/>; model initialisation is seeded by the
+/// caller when the model is built.
 /// </summary>
 public sealed record TrainerOptions
 {
@@ -13,6 +17,41 @@ public sealed record TrainerOptions
     public double WeightDecay { get; init; } = 0.0;
     public long Seed { get; init; } = 0;
     public bool MeanSquaredError { get; init; } = false;
+    /// <summary>Optimiser name in <see cref="Optimisers.OptimiserRegistry"/>.</summary>
+    public string Optimiser { get; init; } = "sgd";
+    /// <summary>"constant" or "cosine" (<see cref="Optimisers.LearningRateSchedule"/>).</summary>
+    public string Schedule { get; init; } = "constant";
+    /// <summary>Crop-and-flip augmentation of training batches (image inputs only).</summary>
+    public bool Augment { get; init; }
     /// <summary>SAM's neighbourhood radius; 0 trains without SAM.</summary>
     public double SamRho { get; init; } = 0.0;
+    /// <summary>m-sharpness micro-batch size for SAM; 0 = one perturbation per batch.</summary>
+    public int SamMicroBatch { get; init; }
+    /// <summary>First epoch (1-based) whose end-of-epoch weights enter the SWA average; 0 = no SWA.</summary>
+    public int SwaStartEpoch { get; init; }
+
+    /// <summary>This recipe changed as the regime says.</summary>
+    public TrainerOptions With(Regime regime) => this with
+    {
+        WeightDecay = WeightDecay + regime.WeightDecay,
+        Augment = Augment || regime.Augment,
+        SamRho = regime.SamRho > 0 ? regime.SamRho : SamRho,
+        SamMicroBatch = regime.SamMicroBatch > 0 ? regime.SamMicroBatch : SamMicroBatch,
+        BatchSize = BatchSize * regime.BatchMultiplier,
+        SwaStartEpoch = regime.SwaStartFraction > 0 ? Math.Max(1, (int)Math.Floor(regime.SwaStartFraction * Epochs) + 1) : SwaStartEpoch,
+        Optimiser = regime.Optimiser ?? Optimiser,
+    };
+
+    public void Validate()
+    {
+        if (Epochs < 0) throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, "Epochs must be non-negative.");
+        if (BatchSize < 0) throw new ArgumentOutOfRangeException(nameof(BatchSize), BatchSize, "Batch size must be non-negative (0 = full batch).");
+        if (!(LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(LearningRate), LearningRate, "The learning rate must be positive.");
+        if (Momentum < 0 || WeightDecay < 0 || SamRho < 0 || SamMicroBatch < 0 || SwaStartEpoch < 0)
+            throw new ArgumentOutOfRangeException(nameof(TrainerOptions), "Momentum, weight decay, rho, micro-batch and SWA start must be non-negative.");
+        if (!Optimisers.OptimiserRegistry.Contains(Optimiser))
+            throw new ArgumentException($"Unknown optimiser '{Optimiser}'. Valid: {string.Join(", ", Optimisers.OptimiserRegistry.Names)}.");
+        if (!Optimisers.LearningRateSchedule.Names.Contains(Schedule))
+            throw new ArgumentException($"Unknown learning-rate schedule '{Schedule}'. Valid: {string.Join(", ", Optimisers.LearningRateSchedule.Names)}.");
+    }
 }

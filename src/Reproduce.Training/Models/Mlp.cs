@@ -4,43 +4,34 @@ using static TorchSharp.torch;
 namespace Reproduce.Training.Models;
 
 /// <summary>
-/// A multilayer perceptron: Linear layers named fc0..fc{L-1} with an activation between them. The last hidden
-/// activation is the penultimate feature vector; the last Linear layer is the classifier.
+/// A multilayer perceptron: Linear layers named fc0..fc{L-2} with an activation after each; the last activation is
+/// the penultimate feature vector; the last Linear layer is the classifier. Inputs of any shape are flattened.
 /// </summary>
-public sealed class Mlp : nn.Module<Tensor, Tensor>
+public sealed class Mlp : FeatureNetwork
 {
-    private readonly nn.Module<Tensor, Tensor> _features;
-    private readonly nn.Module<Tensor, Tensor> _classifier;
+    private readonly nn.Module<Tensor, Tensor> features;
+    private readonly TorchSharp.Modules.Linear classifier;
 
-    public Mlp(IReadOnlyList<int> widths, string activation = "relu", long seed = 0) : base("Mlp")
+    public Mlp(IReadOnlyList<int> widths, string activation = "relu", long seed = 0)
+        : this(ModelSpec.ForMlp(widths, activation), seed) { }
+
+    internal Mlp(ModelSpec spec, long seed) : base("Mlp", spec)
     {
-        if (widths.Count < 2 || widths.Any(w => w < 1)) throw new ArgumentException("An MLP needs at least an input and an output width, all positive.", nameof(widths));
+        var widths = spec.Widths ?? throw new ArgumentException("An MLP spec needs widths.");
+        if (widths.Count < 2 || widths.Any(w => w < 1)) throw new ArgumentException("An MLP needs at least an input and an output width, all positive.", nameof(spec));
         torch.manual_seed(seed);
-        var layers = new List<(string, nn.Module<Tensor, Tensor>)>();
+        var layers = new List<(string, nn.Module<Tensor, Tensor>)> { ("flatten", nn.Flatten()) };
         for (int i = 0; i + 2 < widths.Count; i++)
         {
             layers.Add(($"fc{i}", nn.Linear(widths[i], widths[i + 1])));
-            layers.Add(($"act{i}", activation switch
-            {
-                "relu" => nn.ReLU(),
-                "tanh" => nn.Tanh(),
-                _ => throw new ArgumentException($"Unknown activation '{activation}'. Valid: relu, tanh.", nameof(activation)),
-            }));
+            layers.Add(($"act{i}", Activations.Create(spec.Activation)));
         }
-        _features = nn.Sequential(layers);
-        _classifier = nn.Linear(widths[^2], widths[^1]);
-        ClassifierName = "classifier";
+        features = nn.Sequential(layers);
+        classifier = nn.Linear(widths[^2], widths[^1]);
         RegisterComponents();
     }
 
-    /// <summary>Prefix of the classifier's parameters in named_parameters() ("classifier.weight", "classifier.bias").</summary>
-    public string ClassifierName { get; }
+    public override TorchSharp.Modules.Linear Classifier => classifier;
 
-    public Tensor Features(Tensor x) => _features.forward(x);
-
-    public override Tensor forward(Tensor x)
-    {
-        using var h = _features.forward(x);
-        return _classifier.forward(h);
-    }
+    public override Tensor Features(Tensor x) => features.forward(x);
 }

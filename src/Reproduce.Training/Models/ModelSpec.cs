@@ -1,0 +1,70 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Reproduce.Training.Models;
+
+/// <summary>
+/// Everything needed to rebuild a model (with a seed for its initial weights, or a checkpoint for trained ones).
+/// Kinds: "mlp" (widths = all layer widths, input first), "lenet" (channels [c1, c2], widths [h1, h2]),
+/// "resnet" (blocks per stage, channels per stage). InputShape is one sample's shape: [784] or [1, 28, 28].
+/// </summary>
+public sealed record ModelSpec
+{
+    public static readonly IReadOnlyList<string> Kinds = ["mlp", "lenet", "resnet"];
+
+    public required string Kind { get; init; }
+    public required IReadOnlyList<int> InputShape { get; init; }
+    public required int Classes { get; init; }
+    public IReadOnlyList<int>? Widths { get; init; }
+    public IReadOnlyList<int>? Channels { get; init; }
+    public IReadOnlyList<int>? Blocks { get; init; }
+    public string Activation { get; init; } = "relu";
+
+    public static ModelSpec ForMlp(IReadOnlyList<int> widths, string activation = "relu") => new()
+    {
+        Kind = "mlp", InputShape = [widths[0]], Classes = widths[^1], Widths = widths, Activation = activation,
+    };
+
+    public static ModelSpec LeNet5(int channels = 1, int side = 28, int classes = 10) => new()
+    {
+        Kind = "lenet", InputShape = [channels, side, side], Classes = classes, Channels = [6, 16], Widths = [120, 84],
+    };
+
+    public static ModelSpec ResNet18(int channels = 3, int side = 32, int classes = 10) => new()
+    {
+        Kind = "resnet", InputShape = [channels, side, side], Classes = classes, Blocks = [2, 2, 2, 2], Channels = [64, 128, 256, 512],
+    };
+
+    public static ModelSpec SmallResNet(int channels = 1, int side = 28, int classes = 10) => new()
+    {
+        Kind = "resnet", InputShape = [channels, side, side], Classes = classes, Blocks = [1, 1, 1], Channels = [16, 32, 64],
+    };
+
+    /// <summary>Builds the model with seeded initial weights.</summary>
+    public FeatureNetwork Build(long seed)
+    {
+        if (Classes < 1) throw new ArgumentException($"Model spec: classes must be positive, not {Classes}.");
+        if (InputShape is null || InputShape.Count == 0 || InputShape.Any(d => d < 1)) throw new ArgumentException("Model spec: inputShape must list positive sizes.");
+        if (!Activations.Names.Contains(Activation)) throw new ArgumentException($"Model spec: unknown activation '{Activation}'. Valid: {string.Join(", ", Activations.Names)}.");
+        return Kind switch
+        {
+            "mlp" => new Mlp(this, seed),
+            "lenet" => new LeNet(this, seed),
+            "resnet" => new ResNet(this, seed),
+            _ => throw new ArgumentException($"Model spec: unknown kind '{Kind}'. Valid: {string.Join(", ", Kinds)}."),
+        };
+    }
+
+    /// <summary>Is this sample shape an image (C, H, W), so that crop-and-flip augmentation applies?</summary>
+    [JsonIgnore] public bool IsImage => InputShape.Count == 3;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = false };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static ModelSpec FromJson(string json) =>
+        JsonSerializer.Deserialize<ModelSpec>(json, Json) ?? throw new JsonException("A model spec cannot be null.");
+
+    public bool Equals(ModelSpec? other) => other is not null && ToJson() == other.ToJson();
+    public override int GetHashCode() => ToJson().GetHashCode();
+}

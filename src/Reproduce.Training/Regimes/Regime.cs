@@ -1,0 +1,24 @@
+namespace Reproduce.Training.Regimes;
+
+/// <summary>
+/// A training regime as data: what it changes relative to the setting's base recipe. Null fields keep the base
+/// recipe's value. The paper's regimes: Base, WD (coupled L2 5e-4), Aug (crop pad 4 + flip), SAM (rho 0.05), and
+/// their combinations; the related work adds large-batch (Keskar et al.) and SWA (Izmailov et al.).
+/// </summary>
+public sealed record Regime
+{
+    public required string Name { get; init; }
+    public string Description { get; init; } = "";
+    public double WeightDecay { get; init; }
+    public bool Augment { get; init; }
+    public double SamRho { get; init; }
+    /// <summary>m-sharpness micro-batch size for SAM; 0 = the whole batch.</summary>
+    public int SamMicroBatch { get; init; }
+    /// <summary>Batch size multiplier (large-batch regime), with the learning rate kept as in the base recipe.</summary>
+    public int BatchMultiplier { get; init; } = 1;
+    /// <summary>SWA: average the weights at the end of each epoch from this fraction of the run on; 0 = off.</summary>
+    public double SwaStartFraction { get; init; }
+    public string? Optimiser { get; init; }
+
+    public bool IsRegularised => WeightDecay > 0 || Augment || SamRho > 0 || SwaStartFraction > 0;
+}

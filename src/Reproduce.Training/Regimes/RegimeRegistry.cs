@@ -1,0 +1,41 @@
+namespace Reproduce.Training.Regimes;
+
+/// <summary>The regimes by name. Claims refer to them by these names; an unknown name lists the valid ones.</summary>
+public static class RegimeRegistry
+{
+    public const double PaperWeightDecay = 5e-4, PaperSamRho = 0.05;
+
+    private static readonly Dictionary<string, Regime> regimes = new(StringComparer.Ordinal);
+    private static readonly object gate = new();
+
+    static RegimeRegistry()
+    {
+        Register(new Regime { Name = "Base", Description = "the setting's recipe, no regulariser" });
+        Register(new Regime { Name = "WD", Description = "coupled weight decay 5e-4", WeightDecay = PaperWeightDecay });
+        Register(new Regime { Name = "Aug", Description = "random crop (pad 4) + horizontal flip", Augment = true });
+        Register(new Regime { Name = "SAM", Description = "SAM, rho 0.05", SamRho = PaperSamRho });
+        Register(new Regime { Name = "Aug+SAM", Description = "augmentation and SAM", Augment = true, SamRho = PaperSamRho });
+        Register(new Regime { Name = "WD+SAM", Description = "weight decay and SAM", WeightDecay = PaperWeightDecay, SamRho = PaperSamRho });
+        Register(new Regime { Name = "LargeBatch", Description = "batch size x8, same learning rate (Keskar et al.)", BatchMultiplier = 8 });
+        Register(new Regime { Name = "SWA", Description = "weight averaging over the last half of the run", SwaStartFraction = 0.5 });
+    }
+
+    public static IReadOnlyList<string> Names { get { lock (gate) return [.. regimes.Keys]; } }
+
+    public static void Register(Regime regime)
+    {
+        ArgumentNullException.ThrowIfNull(regime);
+        if (regime.WeightDecay < 0 || regime.SamRho < 0 || regime.BatchMultiplier < 1 || regime.SwaStartFraction is < 0 or >= 1 || regime.SamMicroBatch < 0)
+            throw new ArgumentException($"Regime '{regime.Name}': weight decay and rho must be >= 0, batch multiplier >= 1, SWA start in [0, 1), micro-batch >= 0.");
+        lock (gate) regimes[regime.Name] = regime;
+    }
+
+    public static bool Contains(string name) { lock (gate) return regimes.ContainsKey(name); }
+
+    public static Regime Get(string name)
+    {
+        lock (gate)
+            if (regimes.TryGetValue(name, out var regime)) return regime;
+        throw new ArgumentException($"Unknown regime '{name}'. Valid: {string.Join(", ", Names)}.");
+    }
+}

@@ -1,0 +1,62 @@
+using NUnit.Framework;
+using Reproduce.Training;
+using Reproduce.Training.Data;
+using Reproduce.Training.Models;
+using Reproduce.Training.Regimes;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Reproduce.Tests.Training.Regimes;
+
+[TestFixture, Category("Unit")]
+public class RegimeTests
+{
+    [Test]
+    public void ThePapersRegimesAreRegisteredWithItsValues()
+    {
+        Assert.That(RegimeRegistry.Names, Is.SupersetOf(new[] { "Base", "WD", "Aug", "SAM", "Aug+SAM", "WD+SAM", "LargeBatch", "SWA" }));
+        var baseline = new TrainerOptions { Epochs = 10, BatchSize = 32, LearningRate = 0.05 };
+        Assert.That(baseline.With(RegimeRegistry.Get("WD")).WeightDecay, Is.EqualTo(5e-4));
+        Assert.That(baseline.With(RegimeRegistry.Get("Aug+SAM")), Has.Property("Augment").True.And.Property("SamRho").EqualTo(0.05));
+        Assert.That(baseline.With(RegimeRegistry.Get("LargeBatch")).BatchSize, Is.EqualTo(256));
+        Assert.That(baseline.With(RegimeRegistry.Get("SWA")).SwaStartEpoch, Is.EqualTo(6));
+        Assert.That(baseline.With(RegimeRegistry.Get("Base")), Is.EqualTo(baseline));
+        Assert.That(() => RegimeRegistry.Get("Dropout"), Throws.ArgumentException.With.Message.Contains("'Dropout'").And.Message.Contains("Aug+SAM"));
+    }
+
+    [Test]
+    public void AugmentedCnnTrainingIsBitIdenticalPerSeed()
+    {
+        using var scope = NewDisposeScope();
+        var x = randn(new long[] { 24, 1, 12, 12 }, generator: new Generator(1));
+        var y = randint(0, 3, new long[] { 24 }, generator: new Generator(2));
+        using var data = new Dataset(x, y, "tiny images");
+        var spec = new ModelSpec { Kind = "lenet", InputShape = [1, 12, 12], Classes = 3, Channels = [2, 4], Widths = [8, 6] };
+        var options = new TrainerOptions { Epochs = 2, BatchSize = 8, LearningRate = 0.05, Momentum = 0.9, Seed = 3 }.With(RegimeRegistry.Get("Aug+SAM"));
+        using var a = spec.Build(1);
+        using var b = spec.Build(1);
+        using var c = spec.Build(1);
+        new Trainer().Train(a, data, options);
+        new Trainer().Train(b, data, options);
+        new Trainer().Train(c, data, options with { Augment = false });
+        Assert.That(a.parameters().Zip(b.parameters()).All(p => p.First.eq(p.Second).all().item<bool>()), Is.True);
+        Assert.That(a.parameters().Zip(c.parameters()).All(p => p.First.eq(p.Second).all().item<bool>()), Is.False, "augmentation must change training");
+    }
+
+    [Test]
+    public void SwaRegimeEndsAtTheAverageOfItsSnapshots()
+    {
+        using var scope = NewDisposeScope();
+        using var data = Circles.Make(40, 0.5, 0.05, seed: 1);
+        var options = new TrainerOptions { Epochs = 4, BatchSize = 10, LearningRate = 0.1, Seed = 2 };
+        // Record the end-of-epoch weights of a plain run, then compare with the SWA run (same seed, same steps).
+        var plain = new Mlp([2, 8, 2], seed: 3);
+        var snapshots = new List<Tensor[]>();
+        new Trainer { Progress = log => { if (log.Epoch >= 3) snapshots.Add(plain.parameters().Select(p => p.detach().clone().DetachFromDisposeScope()).ToArray()); } }.Train(plain, data, options);
+        var swa = new Mlp([2, 8, 2], seed: 3);
+        new Trainer().Train(swa, data, options.With(RegimeRegistry.Get("SWA")));
+        var ps = swa.parameters().ToArray();
+        for (int i = 0; i < ps.Length; i++)
+            Assert.That(ps[i].allclose((snapshots[0][i] + snapshots[1][i]) / 2, rtol: 1e-6, atol: 1e-7), Is.True);
+    }
+}
