@@ -1,0 +1,42 @@
+namespace Reproduce.Claims.Statistics;
+
+public sealed record ConfidenceInterval(double Estimate, double Lower, double Upper, double Level, int Resamples);
+
+/// <summary>
+/// Seeded percentile bootstrap of the median paired difference: resample the n differences with replacement
+/// B times, take each resample's median, report the (1 - level)/2 and (1 + level)/2 quantiles (linear interpolation).
+/// </summary>
+public static class BootstrapInterval
+{
+    public static ConfidenceInterval MedianDifference(IReadOnlyList<double> differences, int resamples = 10_000, double level = 0.95, int seed = 0)
+    {
+        if (differences.Count == 0) throw new ArgumentException("Bootstrap needs at least one difference.");
+        if (resamples < 1 || level is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(resamples), "Resamples >= 1 and level in (0, 1).");
+        var rng = new Random(seed);
+        var medians = new double[resamples];
+        var sample = new double[differences.Count];
+        for (int b = 0; b < resamples; b++)
+        {
+            for (int i = 0; i < sample.Length; i++) sample[i] = differences[rng.Next(differences.Count)];
+            medians[b] = Median(sample);
+        }
+        Array.Sort(medians);
+        return new ConfidenceInterval(Median(differences), Quantile(medians, (1 - level) / 2), Quantile(medians, (1 + level) / 2), level, resamples);
+    }
+
+    public static double Median(IReadOnlyList<double> values)
+    {
+        if (values.Count == 0) throw new ArgumentException("Median of no values.");
+        var sorted = values.OrderBy(v => v).ToArray();
+        int n = sorted.Length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    /// <summary>Quantile of sorted values with linear interpolation between order statistics (type 7, numpy's default).</summary>
+    public static double Quantile(IReadOnlyList<double> sorted, double q)
+    {
+        double h = (sorted.Count - 1) * q;
+        int lo = (int)Math.Floor(h), hi = Math.Min(lo + 1, sorted.Count - 1);
+        return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+    }
+}

@@ -1,0 +1,48 @@
+namespace Reproduce.Claims.Statistics;
+
+public sealed record KendallResult(double Tau, double PValue, int Count, Alternative? Alternative);
+
+/// <summary>
+/// Kendall's tau-b (ties in either variable handled): tau_b = (C - D) / sqrt((n0 - n1)(n0 - n2)), n0 = n(n-1)/2,
+/// n1, n2 the tied pairs in x and y. p-value from the normal approximation with the tie-corrected variance of
+/// S = C - D (Kendall 1970, eq. 4.4), one-sided for the given alternative (Greater: tau &gt; 0), two-sided when null.
+/// </summary>
+public static class KendallTau
+{
+    public static KendallResult Test(IReadOnlyList<double> x, IReadOnlyList<double> y, Alternative? alternative = null)
+    {
+        if (x.Count != y.Count) throw new ArgumentException($"Kendall tau: {x.Count} x values but {y.Count} y values.");
+        int n = x.Count;
+        if (n < 2) throw new ArgumentException("Kendall tau needs at least two points.");
+        if (x.Concat(y).Any(v => !double.IsFinite(v))) throw new ArgumentException("Kendall tau: a value is NaN or infinite.");
+        long s = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = i + 1; j < n; j++)
+                s += Math.Sign(x[i] - x[j]) * Math.Sign(y[i] - y[j]);
+        double n0 = n * (n - 1) / 2.0;
+        var tx = TieGroups(x); var ty = TieGroups(y);
+        double n1 = tx.Sum(t => t * (t - 1) / 2.0), n2 = ty.Sum(t => t * (t - 1) / 2.0);
+        double denominator = Math.Sqrt((n0 - n1) * (n0 - n2));
+        double tau = denominator > 0 ? s / denominator : 0;
+        double v0 = n * (n - 1.0) * (2 * n + 5);
+        double vt = tx.Sum(t => t * (t - 1.0) * (2 * t + 5)), vu = ty.Sum(t => t * (t - 1.0) * (2 * t + 5));
+        double variance = (v0 - vt - vu) / 18
+            + tx.Sum(t => t * (t - 1.0) * (t - 2)) * ty.Sum(t => t * (t - 1.0) * (t - 2)) / (9.0 * n * (n - 1) * (n - 2))
+            + tx.Sum(t => t * (t - 1.0)) * ty.Sum(t => t * (t - 1.0)) / (2.0 * n * (n - 1));
+        double p;
+        if (variance <= 0) p = 1;
+        else
+        {
+            double z = s / Math.Sqrt(variance);
+            p = alternative switch
+            {
+                Statistics.Alternative.Greater => NormalDistribution.UpperTail(z),
+                Statistics.Alternative.Less => NormalDistribution.Cdf(z),
+                _ => Math.Min(1, 2 * NormalDistribution.UpperTail(Math.Abs(z))),
+            };
+        }
+        return new KendallResult(tau, p, n, alternative);
+    }
+
+    private static List<int> TieGroups(IReadOnlyList<double> v) => v.GroupBy(a => a).Select(g => g.Count()).Where(c => c > 1).ToList();
+}
