@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Reproduce.Cli.Bench;
+using Reproduce.Cli.Commands;
 
 namespace Reproduce.Cli;
 
@@ -20,14 +21,19 @@ public static class Program
             if (r < 1) { Console.Error.WriteLine("--repeats must be at least 1."); return UsageError; }
             return new HessianBenchmark(Console.Out, parse.GetValue(root)!, r, parse.GetValue(installPeer)).Run();
         });
-        var command = new RootCommand("Reproduce: a reproducibility suite for the science of flat and sharp minima.") { bench };
+        var command = new RootCommand("Reproduce: a reproducibility suite for the science of flat and sharp minima.") { RunCommand.Create(), bench };
         var result = command.Parse(args);
         if (result.Errors.Count > 0)
         {
             foreach (var e in result.Errors) Console.Error.WriteLine(e.Message);
             return UsageError;
         }
-        return result.Invoke();
+        try { return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
+        catch (Exception e) when (e is ArgumentException or Claims.Specs.SpecException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UsageError;
+        }
     }
 
     private static string FindRepositoryRoot()

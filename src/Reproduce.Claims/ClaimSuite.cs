@@ -1,0 +1,57 @@
+using Reproduce.Claims.Evaluation;
+using Reproduce.Claims.Runner;
+using Reproduce.Claims.Specs;
+using Reproduce.Claims.Store;
+
+namespace Reproduce.Claims;
+
+/// <summary>
+/// The claims library's front door: load settings and claims, plan and execute the runs, evaluate the verdicts.
+/// The command line and the NUnit claim tests both go through here, so they cannot disagree.
+/// </summary>
+public sealed class ClaimSuite
+{
+    private ClaimSuite(ReproduceOptions options, IReadOnlyDictionary<string, SettingSpec> settings, IReadOnlyList<ClaimSpec> all)
+    {
+        Options = options;
+        Settings = settings;
+        AllClaims = all;
+        Claims = string.IsNullOrEmpty(options.Filter) ? all : all.Where(c => c.Id.Contains(options.Filter, StringComparison.Ordinal)).ToList();
+    }
+
+    public ReproduceOptions Options { get; }
+    public IReadOnlyDictionary<string, SettingSpec> Settings { get; }
+    public IReadOnlyList<ClaimSpec> AllClaims { get; }
+    public IReadOnlyList<ClaimSpec> Claims { get; }
+
+    public static ClaimSuite Load(ReproduceOptions options)
+    {
+        string folder = options.Resolve(options.ClaimsFolder);
+        var settings = SettingLoader.LoadFolder(Path.Combine(folder, "settings"));
+        var claims = ClaimLoader.LoadFolder(folder, settings);
+        var suite = new ClaimSuite(options, settings, claims);
+        if (!string.IsNullOrEmpty(options.Filter) && suite.Claims.Count == 0)
+            throw new ArgumentException($"Filter '{options.Filter}' matches no claim. Claims: {string.Join(", ", claims.Select(c => c.Id))}.");
+        foreach (var claim in suite.Claims)
+            foreach (var s in claim.Settings) settings[s].For(options.Profile);
+        return suite;
+    }
+
+    public RunPlan Plan() => RunPlan.Build(Claims, Settings, Options.Profile);
+
+    public ResultStore OpenStore() => new(Options.StorePath);
+
+    public ExecutionSummary Execute(RunPlan plan, ResultStore store, IProgress<RunEvent>? progress = null, CancellationToken cancel = default)
+    {
+        using var data = new DataProvider(Options);
+        var provenance = Provenance.Capture(Options.Root, Options.Device, Options.Threads, Options.Profile);
+        return new RunExecutor(Options, store, data, provenance, progress).Execute(plan, cancel);
+    }
+
+    /// <summary>Verdicts of the selected claims; the multiple-testing families span every claim of the profile that has data.</summary>
+    public IReadOnlyList<ClaimOutcome> Evaluate(ResultStore store)
+    {
+        var outcomes = new ClaimEvaluator(store, Settings, Options.Profile, Options.Alpha).Evaluate(AllClaims);
+        return outcomes.Where(o => Claims.Any(c => c.Id == o.ClaimId)).ToList();
+    }
+}

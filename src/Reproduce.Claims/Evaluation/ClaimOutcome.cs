@@ -1,0 +1,79 @@
+namespace Reproduce.Claims.Evaluation;
+
+/// <summary>Verdict words, shared by comparisons and claims.</summary>
+public static class Verdicts
+{
+    public const string Reproduced = "reproduced", Contradicted = "contradicted", Inconclusive = "inconclusive",
+        Partly = "partly reproduced", Mixed = "mixed", NoData = "no data";
+}
+
+/// <summary>
+/// One paired comparison: a regime against the reference regime on a metric, within a setting, over the seeds both
+/// have (diverged seeds dropped, and counted). P-values are one-sided in the expected direction; "opposite" is the
+/// one-sided p the other way (the contradiction test). Adjusted p: Benjamini-Yekutieli (the paper) and
+/// Benjamini-Hochberg (for comparison), each within the family over all evaluated claims.
+/// </summary>
+public sealed record ComparisonOutcome
+{
+    public required string Setting { get; init; }
+    public required string Metric { get; init; }
+    public required string Reference { get; init; }
+    public required string Regime { get; init; }
+    /// <summary>"higher" or "lower": what the claim expects of Regime relative to Reference.</summary>
+    public required string Expected { get; init; }
+    public required string Family { get; init; }
+    public required IReadOnlyList<int> Seeds { get; init; }
+    public required IReadOnlyList<double> ReferenceValues { get; init; }
+    public required IReadOnlyList<double> RegimeValues { get; init; }
+    public int DroppedSeeds { get; init; }
+    public double ReferenceMedian { get; init; }
+    public double RegimeMedian { get; init; }
+    public double MedianDifference { get; init; }
+    public double MedianDifferenceLower { get; init; }
+    public double MedianDifferenceUpper { get; init; }
+    public double RankBiserial { get; init; }
+    public bool Exact { get; init; }
+    public double P { get; init; }
+    public double POpposite { get; init; }
+    public double PAdjusted { get; set; } = double.NaN;
+    public double PAdjustedOpposite { get; set; } = double.NaN;
+    public double PAdjustedBh { get; set; } = double.NaN;
+    public string Verdict { get; set; } = Verdicts.Inconclusive;
+}
+
+/// <summary>Kendall tau between two metrics over runs of a setting: pooled, and within each regime (the Simpson's-paradox check).</summary>
+public sealed record CorrelationOutcome
+{
+    public required string Setting { get; init; }
+    public required string X { get; init; }
+    public required string Y { get; init; }
+    public required string Expected { get; init; }
+    public required string Family { get; init; }
+    public required int Runs { get; init; }
+    public required double Tau { get; init; }
+    public required double P { get; init; }
+    public required double POpposite { get; init; }
+    public required IReadOnlyDictionary<string, double> TauWithinRegime { get; init; }
+    public required IReadOnlyList<(string Regime, double X, double Y)> Points { get; init; }
+    public double PAdjusted { get; set; } = double.NaN;
+    public double PAdjustedOpposite { get; set; } = double.NaN;
+    public string Verdict { get; set; } = Verdicts.Inconclusive;
+}
+
+/// <summary>Did the reference regime reach the minima the claim is about? (Base's median final train accuracy and loss.)</summary>
+public sealed record Convergence(string Setting, double BaseTrainAccuracy, double BaseTrainLoss, bool Converged);
+
+public sealed record ClaimOutcome
+{
+    public required string ClaimId { get; init; }
+    public required string Statement { get; init; }
+    public required string Support { get; init; }
+    public required string Kind { get; init; }
+    public required string Profile { get; init; }
+    public required IReadOnlyList<ComparisonOutcome> Comparisons { get; init; }
+    public required IReadOnlyList<CorrelationOutcome> Correlations { get; init; }
+    public required IReadOnlyList<Convergence> Convergence { get; init; }
+    public string Verdict { get; set; } = Verdicts.Inconclusive;
+    public string VerdictNote { get; set; } = "";
+    public bool AllConverged => Convergence.All(c => c.Converged);
+}

@@ -1,0 +1,49 @@
+using System.Text;
+using Reproduce.Claims.Evaluation;
+
+namespace Reproduce.Claims.Report;
+
+/// <summary>The verdict table as Markdown, for a terminal, a pull request or a review.</summary>
+public static class MarkdownReport
+{
+    public static string Render(IReadOnlyList<ClaimOutcome> outcomes, IReadOnlyDictionary<string, string> baselineVerdicts, string profile, string provenance)
+    {
+        var s = new StringBuilder();
+        s.AppendLine($"# Reproduce: claims at profile `{profile}`");
+        s.AppendLine();
+        s.AppendLine($"{outcomes.Count(o => o.Verdict == Verdicts.Reproduced)} reproduced, {outcomes.Count(o => o.Verdict == Verdicts.Contradicted)} contradicted, "
+            + $"{outcomes.Count(o => o.Verdict is Verdicts.Partly or Verdicts.Mixed)} partly or mixed, {outcomes.Count(o => o.Verdict == Verdicts.Inconclusive)} inconclusive, "
+            + $"{outcomes.Count(o => o.Verdict == Verdicts.NoData)} without data, of {outcomes.Count} claims. Provenance: {provenance}");
+        s.AppendLine();
+        s.AppendLine("| claim | paper's support | verdict | baseline verdict | Base train acc. | note |");
+        s.AppendLine("| --- | --- | --- | --- | --- | --- |");
+        foreach (var o in outcomes)
+            s.AppendLine($"| {o.ClaimId} | {o.Support} | **{o.Verdict}** | {baselineVerdicts.GetValueOrDefault(o.ClaimId, "none")} | "
+                + $"{string.Join(", ", o.Convergence.Select(c => $"{c.Setting} {Format.Number(c.BaseTrainAccuracy)}"))} | {o.VerdictNote} |");
+        s.AppendLine();
+        s.AppendLine("## Comparisons");
+        s.AppendLine();
+        s.AppendLine("One-sided Wilcoxon signed-rank over seeds (paired by seed); effect = rank-biserial r; Δ = median paired difference with its 95% bootstrap interval; p adj = Benjamini–Yekutieli within the family (the paper), BH beside it.");
+        s.AppendLine();
+        s.AppendLine("| claim | setting | metric | regime vs ref. | expected | ref. median | regime median | Δ [95% CI] | r | n | p | p adj (BY) | p adj (BH) | verdict |");
+        s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        foreach (var o in outcomes)
+            foreach (var c in o.Comparisons)
+                s.AppendLine($"| {o.ClaimId} | {c.Setting} | {c.Metric} | {c.Regime} vs {c.Reference} | {c.Expected} | {Format.Number(c.ReferenceMedian)} | {Format.Number(c.RegimeMedian)} | "
+                    + $"{Format.Number(c.MedianDifference)} [{Format.Number(c.MedianDifferenceLower)}, {Format.Number(c.MedianDifferenceUpper)}] | {Format.Number(c.RankBiserial)} | {c.Seeds.Count}{(c.DroppedSeeds > 0 ? $" ({c.DroppedSeeds} diverged)" : "")} | "
+                    + $"{Format.P(c.P)} | {Format.P(c.PAdjusted)} | {Format.P(c.PAdjustedBh)} | {c.Verdict} |");
+        var cors = outcomes.SelectMany(o => o.Correlations.Select(c => (o.ClaimId, c))).ToList();
+        if (cors.Count > 0)
+        {
+            s.AppendLine();
+            s.AppendLine("## Correlations (Kendall tau-b, pooled and within regime)");
+            s.AppendLine();
+            s.AppendLine("| claim | setting | x | y | runs | pooled tau | p (expected) | p adj | within regimes | verdict |");
+            s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var (id, c) in cors)
+                s.AppendLine($"| {id} | {c.Setting} | {c.X} | {c.Y} | {c.Runs} | {Format.Number(c.Tau)} | {Format.P(c.P)} | {Format.P(c.PAdjusted)} | "
+                    + $"{string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)}"))} | {c.Verdict} |");
+        }
+        return s.ToString();
+    }
+}

@@ -1,0 +1,138 @@
+using System.Text.Json;
+using Reproduce.Claims.Specs;
+using Reproduce.Measurement;
+using Reproduce.Measurement.Hessian;
+using Reproduce.Measurement.Safety;
+using Reproduce.Measurement.Sharpness;
+using Reproduce.Measurement.Spectral;
+using Reproduce.Training.Data;
+using Reproduce.Training.Models;
+using Reproduce.Training.Regimes;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Reproduce.Claims.Runner;
+
+/// <summary>
+/// Computes the catalog's per-run metrics for one trained model. This is where a training model is adapted to the
+/// measurement library's <see cref="IFeatureModel"/>. Sharpness is measured on the first MeasureSize training samples,
+/// model in evaluation mode, clean data unless the metric says otherwise; safety metrics on the test subset.
+/// </summary>
+public sealed class MetricComputer : IDisposable
+{
+    public const int MeasureBatch = 250, PaperBatch = 128;
+    private readonly FeatureNetwork model;
+    private readonly SettingProfile block;
+    private readonly Regime regime;
+    private readonly SettingData data;
+    private readonly int seed;
+    private readonly TensorBatchSource measure, test, robustness, train;
+
+    public MetricComputer(FeatureNetwork model, SettingProfile block, Regime regime, SettingData data, int seed)
+    {
+        this.model = model; this.block = block; this.regime = regime; this.data = data; this.seed = seed;
+        model.eval();
+        using var scope = NewDisposeScope();
+        measure = TensorBatchSource.Uniform(data.Train.Inputs.narrow(0, 0, block.MeasureSize), data.Train.Targets.narrow(0, 0, block.MeasureSize), MeasureBatch);
+        train = TensorBatchSource.Uniform(data.Train.Inputs, data.Train.Targets, 1000);
+        test = TensorBatchSource.Uniform(data.Test.Inputs, data.Test.Targets, 1000);
+        int r = Math.Min(block.RobustnessSize, (int)data.Test.Count);
+        robustness = TensorBatchSource.Uniform(data.Test.Inputs.narrow(0, 0, r), data.Test.Targets.narrow(0, 0, r), 500);
+    }
+
+    private Predictions? testPredictions;
+    public Predictions TestPredictions => testPredictions ??= Predictions.Collect(model, test);
+
+    private static string Json(object o) => JsonSerializer.Serialize(o);
+
+    /// <summary>(value, details JSON) of a per-run metric.</summary>
+    public (double Value, string Details) Compute(string metric)
+    {
+        using var scope = NewDisposeScope();
+        switch (metric)
+        {
+            case "test_accuracy": return (ClassificationMetrics.Accuracy(TestPredictions), Json(new { samples = TestPredictions.Count }));
+            case "train_accuracy":
+            {
+                using var p = Predictions.Collect(model, train);
+                return (ClassificationMetrics.Accuracy(p), Json(new { samples = p.Count, mode = "eval" }));
+            }
+            case "generalisation_gap":
+            {
+                using var p = Predictions.Collect(model, train);
+                double trainAcc = ClassificationMetrics.Accuracy(p), testAcc = ClassificationMetrics.Accuracy(TestPredictions);
+                return (ClassificationMetrics.GeneralisationGapPercent(trainAcc, testAcc), Json(new { trainAccuracy = trainAcc, testAccuracy = testAcc }));
+            }
+            case "test_nll": return (ClassificationMetrics.NegativeLogLikelihood(TestPredictions), "{}");
+            case "test_brier": return (ClassificationMetrics.Brier(TestPredictions), "{}");
+            case "ece":
+            {
+                var r = new ExpectedCalibrationError().Compute(TestPredictions);
+                return (r.Value, Json(new { bins = 15, binning = "equal-width", counts = r.Bins.Select(b => b.Count) }));
+            }
+            case "ece_equal_mass": return (new ExpectedCalibrationError { Binning = CalibrationBinning.EqualMass }.Compute(TestPredictions).Value, Json(new { bins = 15, binning = "equal-mass" }));
+            case "corruption_accuracy":
+            {
+                var r = new CorruptionRobustness { Seed = seed }.Evaluate(model, robustness, data.Format);
+                return (r.MeanAccuracy, Json(new { clean = r.CleanAccuracy, perCorruption = r.PerCorruption, samples = robustness.SampleCount }));
+            }
+            case "pgd_accuracy":
+            {
+                var r = new AdversarialRobustness { Steps = 10, Seed = seed }.Evaluate(model, robustness, data.Format, [0.05]);
+                return (r.Entries[0].Accuracy, Json(new { epsilon = 0.05, steps = 10, attack = r.Attack, samples = robustness.SampleCount }));
+            }
+            case "sam_sharpness":
+            {
+                var r = new SamSharpness { Rho = 0.005, Draws = block.SamDraws, Seed = seed }.Measure(model, LossKind.CrossEntropy, measure);
+                return (r.Value, Json(new { r.StandardError, r.Rho, r.Draws, r.ParameterCount, r.PerturbedEntries, averaging = r.Averaging.ToString() }));
+            }
+            case "fisher_rao":
+            case "fisher_rao_paper":
+            {
+                var fr = new FisherRaoNorm { Factor = metric == "fisher_rao" ? FisherRaoFactor.Liang : FisherRaoFactor.PaperCode }.Compute(model, measure);
+                return (fr.Value, Json(new { factor = fr.Factor.ToString(), fr.WeightLayers, fr.Constant, fr.Samples }));
+            }
+            case "relative_flatness":
+            {
+                var r = new RelativeFlatness().Compute(Adapter(), measure);
+                return (r.Value, Json(new { r.FeatureNormalised, reduction = r.Reduction.ToString(), augmentedData = false, r.Samples }));
+            }
+            case "relative_flatness_paper":
+            {
+                // The paper's code: per-batch kappa summed over batches, and augmented models measured on augmented data.
+                var inputs = data.Train.Inputs.narrow(0, 0, block.MeasureSize);
+                bool augmented = regime.Augment;
+                if (augmented) inputs = new CropAndFlip().Apply(inputs, new Generator((ulong)(seed + 7919)));
+                using var source = TensorBatchSource.Uniform(inputs, data.Train.Targets.narrow(0, 0, block.MeasureSize), PaperBatch);
+                var r = new RelativeFlatness { Reduction = BatchReduction.SumOverBatches }.Compute(Adapter(), source);
+                return (r.Value, Json(new { r.FeatureNormalised, reduction = r.Reduction.ToString(), augmentedData = augmented, r.Batches, r.Samples }));
+            }
+            case "hessian_top_eigenvalue":
+            {
+                var op = new HessianOperator(new ModelObjective(model, LossKind.CrossEntropy, measure));
+                using var r = new LanczosEigensolver { Tolerance = 1e-4, MaxIterations = 60, Seed = seed }.Solve(op, 1);
+                return (r.Values[0], Json(new { r.ApplyCount, r.Converged, residual = r.ResidualNorms[0], samples = measure.SampleCount }));
+            }
+            case "hessian_trace":
+            {
+                var op = new HessianOperator(new ModelObjective(model, LossKind.CrossEntropy, measure));
+                var r = new HutchinsonTrace { Probes = block.HessianProbes, Seed = seed }.Estimate(op);
+                return (r.Value, Json(new { r.StandardError, r.Probes, samples = measure.SampleCount }));
+            }
+            case "adaptive_sharpness":
+            {
+                var r = new AdaptiveSharpness { Rho = 0.1, Steps = 10, Seed = seed }.Measure(new ModelObjective(model, LossKind.CrossEntropy, measure));
+                return (r.Value, Json(new { r.Rho, norm = r.Norm.ToString(), steps = r.StepsOrDraws, r.BaseLoss }));
+            }
+            default: throw new ArgumentException($"Metric '{metric}' is not computed per run.");
+        }
+    }
+
+    private FeatureModel Adapter() => new(model, model.Features, $"{FeatureNetwork.ClassifierName}.weight");
+
+    public void Dispose()
+    {
+        measure.Dispose(); test.Dispose(); robustness.Dispose(); train.Dispose();
+        testPredictions?.Dispose();
+    }
+}

@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Reproduce.Claims.Store;
+using Reproduce.Measurement.Safety;
+using Reproduce.Training;
+using Reproduce.Training.Checkpoints;
+using Reproduce.Training.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Reproduce.Claims.Runner;
+
+/// <summary>
+/// Trains and measures every run of a plan that the store does not already hold, writing each result as soon as it
+/// exists (a killed run resumes where it stopped). A run whose metrics are partly missing is re-measured from its
+/// checkpoint when there is one, and retrained (deterministically) when not. Diverged runs are stored as such and
+/// never measured. Per-group metrics (disagreement, JS) are computed from the stored test predictions once all
+/// seeds of a (setting, regime) exist.
+/// Threads: libtorch's intra-op pool gets Threads / Workers threads; Workers runs train side by side. Model
+/// construction seeds libtorch's global generator, so it is serialised; everything else random draws from
+/// per-run generators, so results do not depend on scheduling.
+/// </summary>
+public sealed class RunExecutor(ReproduceOptions options, ResultStore store, DataProvider data, Provenance provenance, IProgress<RunEvent>? progress = null)
+{
+    private static readonly object BuildGate = new();
+
+    public ExecutionSummary Execute(RunPlan plan, CancellationToken cancel = default)
+    {
+        torch.set_num_threads(Math.Max(1, options.Threads / options.Workers));
+        var clock = Stopwatch.StartNew();
+        int trained = 0, cached = 0, diverged = 0, failed = 0, measured = 0, index = 0;
+        var failures = new List<string>();
+        var gate = new object();
+        Parallel.ForEach(plan.Runs, new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancel }, run =>
+        {
+            int i;
+            lock (gate) i = ++index;
+            try
+            {
+                var (outcome, count) = ExecuteOne(run, plan.MetricsByRun[run.Key].Where(m => !RunPlan.IsPerGroup(m)).ToList(), i, plan.Runs.Count);
+                lock (gate)
+                {
+                    measured += count;
+                    if (outcome == RunPhase.Cached) cached++; else if (outcome == RunPhase.Diverged) diverged++; else trained++;
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                lock (gate) { failed++; failures.Add($"{run.Describe()}: {e.Message}"); }
+                progress?.Report(new RunEvent(i, plan.Runs.Count, run.Describe(), RunPhase.Failed, e.Message, 0));
+            }
+        });
+        measured += MeasureGroups(plan);
+        return new ExecutionSummary(trained, cached, diverged, failed, measured, clock.Elapsed.TotalSeconds, failures);
+    }
+
+    private (RunPhase, int) ExecuteOne(RunSpec run, IReadOnlyList<string> metrics, int index, int total)
+    {
+        var clock = Stopwatch.StartNew();
+        var existing = store.GetRun(run.Key);
+        var have = store.Metrics(run.Key);
+        var missing = metrics.Where(m => !have.ContainsKey(m)).ToList();
+        if (existing is not null && (existing.Diverged || (missing.Count == 0 && store.Predictions(run.Key) is not null)))
+        {
+            progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Cached, existing.Diverged ? existing.DivergedAtStep is { } s ? $"diverged at step {s}" : "diverged" : "stored", 0));
+            return (RunPhase.Cached, 0);
+        }
+        using var scope = NewDisposeScope();
+        var setting = data.For(run.Block);
+        string checkpoint = Path.Combine(options.CheckpointFolder, $"{run.Key}.safetensors");
+        FeatureNetwork model;
+        if (existing is not null && File.Exists(checkpoint))
+        {
+            var loaded = Checkpoint.Load(checkpoint);
+            model = loaded.Model;
+        }
+        else
+        {
+            lock (BuildGate) model = run.Block.Model.Build(run.Seed);
+            var recipe = new TrainerOptions
+            {
+                Epochs = run.Block.Epochs, BatchSize = run.Block.BatchSize, LearningRate = run.Block.LearningRate, Momentum = run.Block.Momentum,
+                Optimiser = run.Block.Optimiser, Schedule = run.Block.Schedule, Seed = run.Seed,
+            }.With(run.Regime);
+            progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Training, $"{recipe.Epochs} epochs", clock.Elapsed.TotalSeconds));
+            var result = new Trainer().Train(model, setting.Train, recipe);
+            var epochs = JsonSerializer.Serialize(result.Epochs);
+            if (result.Diverged)
+            {
+                store.SaveRun(new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, true, result.DivergedAtStep,
+                    double.NaN, double.NaN, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson()), null, null, 0);
+                progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Diverged, result.Describe(), clock.Elapsed.TotalSeconds));
+                model.Dispose();
+                return (RunPhase.Diverged, 0);
+            }
+            model.eval();
+            double trainLoss = FinalLoss(model, setting);
+            double trainAccuracy = Trainer.Accuracy(model, setting.Train);
+            if (options.Checkpoints)
+                Checkpoint.Save(checkpoint, model, new Dictionary<string, string>
+                {
+                    ["run_key"] = run.Key, ["setting"] = run.Setting, ["profile"] = run.Profile, ["regime"] = run.Regime.Name,
+                    ["seed"] = run.Seed.ToString(), ["recipe"] = run.CanonicalJson, ["code_version"] = provenance.CodeVersion,
+                });
+            using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.Seed);
+            var p = computer.TestPredictions;
+            store.SaveRun(new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, false, null,
+                trainLoss, trainAccuracy, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson()),
+                p.Probabilities.to(ScalarType.Float32).data<float>().ToArray(), p.Labels.data<long>().ToArray(), (int)p.Classes);
+            missing = metrics.ToList();
+        }
+        int count = MeasureAll(model, run, setting, missing, index, total, clock);
+        model.Dispose();
+        progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Finished, $"{count} metrics", clock.Elapsed.TotalSeconds));
+        return (RunPhase.Finished, count);
+    }
+
+    private int MeasureAll(FeatureNetwork model, RunSpec run, SettingData setting, IReadOnlyList<string> metrics, int index, int total, Stopwatch clock)
+    {
+        using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.Seed);
+        if (store.Predictions(run.Key) is null)
+        {
+            var p = computer.TestPredictions;
+            var existing = store.GetRun(run.Key)!;
+            store.SaveRun(existing, p.Probabilities.to(ScalarType.Float32).data<float>().ToArray(), p.Labels.data<long>().ToArray(), (int)p.Classes);
+        }
+        int count = 0;
+        foreach (var metric in metrics)
+        {
+            progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Measuring, metric, clock.Elapsed.TotalSeconds));
+            var started = Stopwatch.StartNew();
+            var (value, details) = computer.Compute(metric);
+            store.SaveMetric(new StoredMetric(run.Key, metric, value, details, started.Elapsed.TotalSeconds));
+            count++;
+        }
+        return count;
+    }
+
+    private static double FinalLoss(FeatureNetwork model, SettingData setting)
+    {
+        using var source = Measurement.Hessian.TensorBatchSource.Uniform(setting.Train.Inputs, setting.Train.Targets, 1000);
+        return Measurement.Sharpness.DataLoss.Evaluate(model, Measurement.Hessian.LossKind.CrossEntropy, source);
+    }
+
+    /// <summary>Disagreement and JS per run: the mean over the other seeds of the same (setting, regime).</summary>
+    private int MeasureGroups(RunPlan plan)
+    {
+        int count = 0;
+        foreach (var group in plan.Groups())
+        {
+            var wanted = group.SelectMany(r => plan.MetricsByRun[r.Key]).Where(RunPlan.IsPerGroup).Distinct().ToList();
+            if (wanted.Count == 0) continue;
+            var members = group.Select(r => (Run: r, Stored: store.GetRun(r.Key), P: store.Predictions(r.Key)))
+                .Where(m => m.Stored is { Diverged: false } && m.P is not null).ToList();
+            if (members.Count < 2) continue;
+            using var scope = NewDisposeScope();
+            var predictions = members.Select(m => new Predictions(
+                tensor(m.P!.Value.Probabilities, new long[] { m.P.Value.Labels.Length, m.P.Value.Classes }).to(ScalarType.Float64) is var t ? t / t.sum(1, keepdim: true) : null!,
+                tensor(m.P.Value.Labels))).ToList();
+            for (int i = 0; i < members.Count; i++)
+            {
+                double dis = 0, js = 0;
+                for (int j = 0; j < members.Count; j++)
+                    if (i != j) { dis += FunctionalConsistency.Disagreement(predictions[i], predictions[j]); js += FunctionalConsistency.JensenShannon(predictions[i], predictions[j]); }
+                var details = JsonSerializer.Serialize(new { others = members.Count - 1, seeds = members.Select(m => m.Run.Seed) });
+                if (wanted.Contains("disagreement")) { store.SaveMetric(new StoredMetric(members[i].Run.Key, "disagreement", dis / (members.Count - 1), details, 0)); count++; }
+                if (wanted.Contains("js_divergence")) { store.SaveMetric(new StoredMetric(members[i].Run.Key, "js_divergence", js / (members.Count - 1), details, 0)); count++; }
+            }
+            foreach (var p in predictions) p.Dispose();
+        }
+        return count;
+    }
+}

@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Reproduce.Claims.Metrics;
+using Reproduce.Training.Regimes;
+
+namespace Reproduce.Claims.Specs;
+
+/// <summary>
+/// Reads and validates claims/*.json against the settings in claims/settings/*.json, the regime registry and the
+/// metric catalog. Every problem is reported with the file and the JSON path; unknown names list the valid ones.
+/// </summary>
+public static class ClaimLoader
+{
+    private static readonly string[] Fields =
+        ["id", "statement", "source", "kind", "settings", "baseline", "regimes", "metrics", "direction", "test", "family", "support", "notes"];
+
+    public static readonly IReadOnlyList<string> Kinds = ["comparison", "best", "correlation"];
+
+    public static IReadOnlyList<ClaimSpec> LoadFolder(string folder, IReadOnlyDictionary<string, SettingSpec> settings)
+    {
+        if (!Directory.Exists(folder)) throw new SpecException(folder, "$", "claims folder not found");
+        var claims = new List<ClaimSpec>();
+        var errors = new List<SpecError>();
+        foreach (var file in Directory.GetFiles(folder, "*.json").Where(f => !f.EndsWith(".schema.json", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            try { claims.Add(Load(file, settings)); }
+            catch (SpecException e) { errors.AddRange(e.Errors); }
+        }
+        foreach (var dup in claims.GroupBy(c => c.Id).Where(g => g.Count() > 1))
+            errors.Add(new SpecError(dup.Last().File, "$.id", $"id '{dup.Key}' is also used by {dup.First().File}"));
+        if (errors.Count > 0) throw new SpecException(errors);
+        return claims;
+    }
+
+    public static ClaimSpec Load(string file, IReadOnlyDictionary<string, SettingSpec> settings)
+    {
+        using var doc = JsonReader.Parse(file);
+        var errors = new List<SpecError>();
+        var r = new JsonReader(file, errors);
+        var root = doc.RootElement;
+        if (!r.IsObject(root, "$")) throw new SpecException(errors);
+        r.OnlyKnown(root, "$", Fields);
+        var id = r.String(root, "$", "id");
+        if (id is not null)
+        {
+            if (!System.Text.RegularExpressions.Regex.IsMatch(id, "^[a-z0-9][a-z0-9-]*$")) r.Error("$.id", $"'{id}' must be lower-case letters, digits and dashes");
+            else if (Path.GetFileNameWithoutExtension(file) != id) r.Error("$.id", $"'{id}' must equal the file name ('{Path.GetFileNameWithoutExtension(file)}')");
+        }
+        var statement = r.String(root, "$", "statement");
+        ClaimSource? source = null;
+        if (r.Get(root, "$", "source", true) is { } s && r.IsObject(s, "$.source"))
+        {
+            r.OnlyKnown(s, "$.source", "paper", "location", "protocolClaim");
+            source = new ClaimSource(r.String(s, "$.source", "paper") ?? "", r.String(s, "$.source", "location") ?? "", r.Integer(s, "$.source", "protocolClaim", required: false, min: 1));
+        }
+        var kindName = r.String(root, "$", "kind", allowed: Kinds);
+        var kind = kindName switch { "comparison" => ClaimKind.Comparison, "best" => ClaimKind.Best, "correlation" => ClaimKind.Correlation, _ => (ClaimKind?)null };
+        var settingNames = r.Strings(root, "$", "settings", allowed: settings.Keys.Order().ToList());
+        var metrics = r.Strings(root, "$", "metrics", allowed: MetricCatalog.Names);
+        var baseline = r.String(root, "$", "baseline", required: kind is ClaimKind.Comparison or ClaimKind.Best, allowed: RegimeRegistry.Names);
+        var regimes = r.Strings(root, "$", "regimes", required: false, allowed: RegimeRegistry.Names) ?? [];
+        var direction = r.String(root, "$", "direction", allowed: kind == ClaimKind.Correlation ? Directions.Correlation : Directions.Comparison);
+        var test = r.String(root, "$", "test", allowed: ClaimSpec.Tests);
+        var family = r.String(root, "$", "family", allowed: ClaimSpec.Families);
+        var support = r.String(root, "$", "support", allowed: ClaimSpec.Supports);
+        var notes = r.String(root, "$", "notes", required: false) ?? "";
+
+        // Cross-field rules.
+        if (kind == ClaimKind.Correlation && metrics is not null && metrics.Count != 2) r.Error("$.metrics", $"a correlation claim names exactly two metrics [x, y]; found {metrics.Count}");
+        if (kind == ClaimKind.Comparison && metrics is not null && metrics.Count != 1) r.Error("$.metrics", $"a comparison claim names exactly one metric; found {metrics.Count}");
+        if (kind == ClaimKind.Correlation && test is not null && test != "kendall-tau") r.Error("$.test", "a correlation claim uses kendall-tau");
+        if (kind is ClaimKind.Comparison or ClaimKind.Best && test is not null && test != "wilcoxon-signed-rank") r.Error("$.test", "comparison and best claims use wilcoxon-signed-rank");
+        if (baseline is not null && regimes.Contains(baseline)) r.Error("$.regimes", $"'{baseline}' is the baseline and cannot also be listed among the regimes");
+        if (kind is ClaimKind.Comparison or ClaimKind.Best && regimes.Count == 0 && r.Get(root, "$", "regimes", false) is not null) r.Error("$.regimes", "must not be empty");
+        if (kind is ClaimKind.Comparison or ClaimKind.Best && r.Get(root, "$", "regimes", false) is null) r.Error("$.regimes", "required field is missing");
+        if (settingNames is not null)
+            for (int i = 0; i < settingNames.Count; i++)
+            {
+                var setting = settings[settingNames[i]];
+                foreach (var regime in regimes.Append(baseline).OfType<string>())
+                    if (!setting.Regimes.Contains(regime))
+                        r.Error($"$.settings[{i}]", $"setting '{setting.Name}' does not train regime '{regime}' (it trains {string.Join(", ", setting.Regimes)})");
+            }
+        if (metrics is not null && family is not null && kind != ClaimKind.Correlation)
+            for (int i = 0; i < metrics.Count; i++)
+                if (MetricCatalog.Get(metrics[i]).Family != family)
+                    r.Error($"$.metrics[{i}]", $"'{metrics[i]}' belongs to the {MetricCatalog.Get(metrics[i]).Family} family, not '{family}'");
+        if (kind == ClaimKind.Best && metrics is not null)
+            for (int i = 0; i < metrics.Count; i++)
+                if (MetricCatalog.Get(metrics[i]).Better is null) r.Error($"$.metrics[{i}]", $"'{metrics[i]}' has no better direction, so no regime can be best on it");
+
+        if (errors.Count > 0) throw new SpecException(errors);
+        return new ClaimSpec
+        {
+            Id = id!, File = file, Statement = statement!, Source = source!, Kind = kind!.Value, Settings = settingNames!,
+            Baseline = baseline, Regimes = regimes, Metrics = metrics!, Direction = direction!, Test = test!, Family = family!,
+            Support = support!, Notes = notes,
+        };
+    }
+}

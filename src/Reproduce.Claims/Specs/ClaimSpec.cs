@@ -1,0 +1,47 @@
+namespace Reproduce.Claims.Specs;
+
+/// <summary>The three shapes of claim the suite checks.</summary>
+public enum ClaimKind
+{
+    /// <summary>Each treatment regime vs the baseline regime on a metric, paired by seed, one-sided.</summary>
+    Comparison,
+    /// <summary>One regime is best or tied-best on every listed metric (no other regime significantly better).</summary>
+    Best,
+    /// <summary>Kendall tau between two metrics over runs, pooled over regimes and within each regime.</summary>
+    Correlation,
+}
+
+/// <summary>The expected direction: for comparisons "higher"/"lower"; for correlations "positive", "negative", "not-positive".</summary>
+public static class Directions
+{
+    public static readonly IReadOnlyList<string> Comparison = ["higher", "lower"];
+    public static readonly IReadOnlyList<string> Correlation = ["positive", "negative", "not-positive"];
+}
+
+public sealed record ClaimSource(string Paper, string Location, int? ProtocolClaim);
+
+/// <summary>One claim, as read and validated from claims/&lt;id&gt;.json.</summary>
+public sealed record ClaimSpec
+{
+    public static readonly IReadOnlyList<string> Supports = ["strong", "moderate", "weak", "none"];
+    public static readonly IReadOnlyList<string> Tests = ["wilcoxon-signed-rank", "kendall-tau"];
+    public static readonly IReadOnlyList<string> Families = ["sharpness", "safety"];
+
+    public required string Id { get; init; }
+    public required string File { get; init; }
+    public required string Statement { get; init; }
+    public required ClaimSource Source { get; init; }
+    public required ClaimKind Kind { get; init; }
+    public required IReadOnlyList<string> Settings { get; init; }
+    /// <summary>Comparison: the reference regime. Best: the regime claimed best.</summary>
+    public string? Baseline { get; init; }
+    /// <summary>Comparison: regimes compared with the baseline. Best/Correlation: the regimes taking part.</summary>
+    public IReadOnlyList<string> Regimes { get; init; } = [];
+    /// <summary>Comparison and best: metrics; correlation: [x, y].</summary>
+    public required IReadOnlyList<string> Metrics { get; init; }
+    public required string Direction { get; init; }
+    public required string Test { get; init; }
+    public required string Family { get; init; }
+    public required string Support { get; init; }
+    public string Notes { get; init; } = "";
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Reproduce.Training.Models;
+using Reproduce.Training.Optimisers;
+using Reproduce.Training.Regimes;
+
+namespace Reproduce.Claims.Specs;
+
+/// <summary>Reads and validates claims/settings/*.json: name = file name, regimes known, one block per profile.</summary>
+public static class SettingLoader
+{
+    public static readonly IReadOnlyList<string> DataSets = ["fashion-mnist", "cifar10"];
+
+    public static IReadOnlyDictionary<string, SettingSpec> LoadFolder(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new SpecException(folder, "$", "settings folder not found");
+        var result = new Dictionary<string, SettingSpec>(StringComparer.Ordinal);
+        var errors = new List<SpecError>();
+        foreach (var file in Directory.GetFiles(folder, "*.json").Order(StringComparer.Ordinal))
+        {
+            try { var s = Load(file); result[s.Name] = s; }
+            catch (SpecException e) { errors.AddRange(e.Errors); }
+        }
+        if (errors.Count > 0) throw new SpecException(errors);
+        return result;
+    }
+
+    public static SettingSpec Load(string file)
+    {
+        using var doc = JsonReader.Parse(file);
+        var errors = new List<SpecError>();
+        var r = new JsonReader(file, errors);
+        var root = doc.RootElement;
+        if (!r.IsObject(root, "$")) throw new SpecException(errors);
+        r.OnlyKnown(root, "$", "name", "description", "regimes", "profiles");
+        var name = r.String(root, "$", "name");
+        if (name is not null && name != Path.GetFileNameWithoutExtension(file)) r.Error("$.name", $"'{name}' must equal the file name ('{Path.GetFileNameWithoutExtension(file)}')");
+        var description = r.String(root, "$", "description", required: false) ?? "";
+        var regimes = r.Strings(root, "$", "regimes", allowed: RegimeRegistry.Names);
+        var profiles = new Dictionary<string, SettingProfile>(StringComparer.Ordinal);
+        if (r.Get(root, "$", "profiles", true) is { } ps && r.IsObject(ps, "$.profiles"))
+            foreach (var p in ps.EnumerateObject())
+            {
+                var profile = ReadProfile(r, p.Value, $"$.profiles.{p.Name}", regimes ?? []);
+                if (profile is not null) profiles[p.Name] = profile;
+            }
+        if (errors.Count == 0 && profiles.Count == 0) r.Error("$.profiles", "must define at least one profile");
+        if (errors.Count > 0) throw new SpecException(errors);
+        return new SettingSpec { Name = name!, File = file, Description = description, Regimes = regimes!, Profiles = profiles };
+    }
+
+    private static SettingProfile? ReadProfile(JsonReader r, JsonElement e, string path, IReadOnlyList<string> regimes)
+    {
+        if (!r.IsObject(e, path)) return null;
+        int before = r.Errors.Count;
+        r.OnlyKnown(e, path, "data", "model", "trainSize", "testSize", "measureSize", "epochs", "batchSize", "learningRate", "momentum",
+            "optimiser", "schedule", "seeds", "samDraws", "hessianProbes", "robustnessSize");
+        var data = r.String(e, path, "data", allowed: DataSets);
+        ModelSpec? model = null;
+        if (r.Get(e, path, "model", true) is { } m)
+        {
+            try
+            {
+                model = JsonSerializer.Deserialize<ModelSpec>(m.GetRawText(), ModelSpec.Json);
+                using var probe = model!.Build(0);
+            }
+            catch (Exception ex) when (ex is JsonException or ArgumentException or NotSupportedException)
+            { r.Error($"{path}.model", ex.Message); model = null; }
+        }
+        var trainSize = r.Integer(e, path, "trainSize", min: 1);
+        var testSize = r.Integer(e, path, "testSize", min: 1);
+        var measureSize = r.Integer(e, path, "measureSize", min: 1);
+        var epochs = r.Integer(e, path, "epochs", min: 1);
+        var batch = r.Integer(e, path, "batchSize", min: 1);
+        var lr = r.Number(e, path, "learningRate", min: 1e-12, max: 100);
+        var momentum = r.Number(e, path, "momentum", required: false, min: 0, max: 1) ?? 0;
+        var optimiser = r.String(e, path, "optimiser", required: false, allowed: OptimiserRegistry.Names) ?? "sgd";
+        var schedule = r.String(e, path, "schedule", required: false, allowed: LearningRateSchedule.Names) ?? "constant";
+        var seeds = r.Integer(e, path, "seeds", min: 2, max: 1000);
+        var samDraws = r.Integer(e, path, "samDraws", required: false, min: 1) ?? 100;
+        var probes = r.Integer(e, path, "hessianProbes", required: false, min: 1) ?? 50;
+        var robustness = r.Integer(e, path, "robustnessSize", required: false, min: 1) ?? 1000;
+        if (measureSize is not null && trainSize is not null && measureSize > trainSize) r.Error($"{path}.measureSize", $"{measureSize} exceeds trainSize {trainSize}");
+        if (robustness > (testSize ?? int.MaxValue)) r.Error($"{path}.robustnessSize", $"{robustness} exceeds testSize {testSize}");
+        if (model is not null && regimes.Any(n => RegimeRegistry.Contains(n) && RegimeRegistry.Get(n).Augment) && !model.IsImage)
+            r.Error($"{path}.model", "augmented regimes need an image model (crop-and-flip belongs to a CNN, not an MLP)");
+        if (r.Errors.Count > before) return null;
+        return new SettingProfile
+        {
+            Data = data!, Model = model!, TrainSize = trainSize!.Value, TestSize = testSize!.Value, MeasureSize = measureSize!.Value,
+            Epochs = epochs!.Value, BatchSize = batch!.Value, LearningRate = lr!.Value, Momentum = momentum, Optimiser = optimiser,
+            Schedule = schedule, Seeds = seeds!.Value, SamDraws = samDraws, HessianProbes = probes, RobustnessSize = robustness,
+        };
+    }
+}

@@ -1,0 +1,43 @@
+using Reproduce.Training.Models;
+
+namespace Reproduce.Claims.Specs;
+
+/// <summary>
+/// A training setting at one profile: data, model and recipe. Everything that determines a run's result is here
+/// (plus regime and seed), so its canonical JSON is what the run's content hash is taken over.
+/// </summary>
+public sealed record SettingProfile
+{
+    public required string Data { get; init; }
+    public required ModelSpec Model { get; init; }
+    public required int TrainSize { get; init; }
+    public required int TestSize { get; init; }
+    /// <summary>Training samples the sharpness measures use (the first of the training subset).</summary>
+    public required int MeasureSize { get; init; }
+    public required int Epochs { get; init; }
+    public required int BatchSize { get; init; }
+    public required double LearningRate { get; init; }
+    public double Momentum { get; init; }
+    public string Optimiser { get; init; } = "sgd";
+    public string Schedule { get; init; } = "constant";
+    public required int Seeds { get; init; }
+    /// <summary>Draws for SAM sharpness (the paper: 100).</summary>
+    public int SamDraws { get; init; } = 100;
+    /// <summary>Hutchinson probes for the Hessian trace.</summary>
+    public int HessianProbes { get; init; } = 50;
+    /// <summary>Test images for corruption and adversarial accuracy (the first of the test subset).</summary>
+    public int RobustnessSize { get; init; } = 1000;
+}
+
+/// <summary>A named setting (claims/settings/&lt;name&gt;.json): the regimes that make sense for it, and one block per profile.</summary>
+public sealed record SettingSpec
+{
+    public required string Name { get; init; }
+    public required string File { get; init; }
+    public string Description { get; init; } = "";
+    public required IReadOnlyList<string> Regimes { get; init; }
+    public required IReadOnlyDictionary<string, SettingProfile> Profiles { get; init; }
+
+    public SettingProfile For(string profile) => Profiles.TryGetValue(profile, out var p) ? p
+        : throw new SpecException(File, "$.profiles", $"no block for profile '{profile}'; it has: {string.Join(", ", Profiles.Keys)}");
+}

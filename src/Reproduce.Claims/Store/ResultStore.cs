@@ -1,0 +1,196 @@
+using Microsoft.Data.Sqlite;
+
+namespace Reproduce.Claims.Store;
+
+/// <summary>
+/// Runs, metrics and test-set predictions in an embedded SQLite database (WAL journal, so a reader never blocks the
+/// writer and a killed process loses at most the transaction in flight). Runs are keyed by the content hash of what
+/// determines them (<see cref="Runner.RunSpec.Key"/>), so re-runs are incremental and resumable. A run and its
+/// predictions are written in one transaction; each metric in its own, as soon as it is measured.
+/// All access goes through one connection under a lock (parallel workers share it).
+/// </summary>
+public sealed class ResultStore : IDisposable
+{
+    public const int SchemaVersion = 1;
+    private readonly SqliteConnection connection;
+    private readonly object gate = new();
+
+    public ResultStore(string path)
+    {
+        Path = System.IO.Path.GetFullPath(path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+        connection = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path, Pooling = false }.ToString());
+        try
+        {
+            connection.Open();
+            Execute("PRAGMA journal_mode=WAL;");
+            Execute("PRAGMA busy_timeout=10000;");
+            Execute("""
+                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS runs (
+                    key TEXT PRIMARY KEY, setting TEXT NOT NULL, profile TEXT NOT NULL, regime TEXT NOT NULL, seed INTEGER NOT NULL,
+                    spec_json TEXT NOT NULL, diverged INTEGER NOT NULL, diverged_at INTEGER, final_train_loss REAL, final_train_accuracy REAL,
+                    epochs_json TEXT NOT NULL, seconds REAL NOT NULL, provenance_json TEXT NOT NULL, created TEXT NOT NULL);
+                CREATE TABLE IF NOT EXISTS metrics (
+                    run_key TEXT NOT NULL REFERENCES runs(key), metric TEXT NOT NULL, value REAL NOT NULL, details_json TEXT NOT NULL,
+                    seconds REAL NOT NULL, PRIMARY KEY (run_key, metric));
+                CREATE TABLE IF NOT EXISTS predictions (
+                    run_key TEXT PRIMARY KEY REFERENCES runs(key), rows INTEGER NOT NULL, classes INTEGER NOT NULL,
+                    probabilities BLOB NOT NULL, labels BLOB NOT NULL);
+                """);
+            var version = Scalar("SELECT value FROM meta WHERE key = 'schema_version'");
+            if (version is null) Execute($"INSERT INTO meta(key, value) VALUES ('schema_version', '{SchemaVersion}')");
+            else if (version != SchemaVersion.ToString())
+                throw new InvalidDataException($"{Path}: result store schema version {version}, this build reads {SchemaVersion}. Use a new output folder.");
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new InvalidDataException($"{Path}: not a usable result store ({e.Message}).", e);
+        }
+    }
+
+    public string Path { get; }
+
+    private void Execute(string sql)
+    {
+        using var c = connection.CreateCommand();
+        c.CommandText = sql;
+        c.ExecuteNonQuery();
+    }
+
+    private string? Scalar(string sql)
+    {
+        using var c = connection.CreateCommand();
+        c.CommandText = sql;
+        return c.ExecuteScalar() as string;
+    }
+
+    public void SaveRun(StoredRun run, float[]? probabilities, long[]? labels, int classes)
+    {
+        lock (gate)
+        {
+            using var tx = connection.BeginTransaction();
+            using (var c = connection.CreateCommand())
+            {
+                c.Transaction = tx;
+                c.CommandText = """
+                    INSERT OR REPLACE INTO runs VALUES ($key, $setting, $profile, $regime, $seed, $spec, $diverged, $at, $loss, $acc, $epochs, $seconds, $prov, $created)
+                    """;
+                c.Parameters.AddWithValue("$key", run.Key);
+                c.Parameters.AddWithValue("$setting", run.Setting);
+                c.Parameters.AddWithValue("$profile", run.Profile);
+                c.Parameters.AddWithValue("$regime", run.Regime);
+                c.Parameters.AddWithValue("$seed", run.Seed);
+                c.Parameters.AddWithValue("$spec", run.SpecJson);
+                c.Parameters.AddWithValue("$diverged", run.Diverged ? 1 : 0);
+                c.Parameters.AddWithValue("$at", (object?)run.DivergedAtStep ?? DBNull.Value);
+                c.Parameters.AddWithValue("$loss", double.IsFinite(run.FinalTrainLoss) ? run.FinalTrainLoss : DBNull.Value);
+                c.Parameters.AddWithValue("$acc", double.IsFinite(run.FinalTrainAccuracy) ? run.FinalTrainAccuracy : DBNull.Value);
+                c.Parameters.AddWithValue("$epochs", run.EpochsJson);
+                c.Parameters.AddWithValue("$seconds", run.Seconds);
+                c.Parameters.AddWithValue("$prov", run.ProvenanceJson);
+                c.Parameters.AddWithValue("$created", DateTime.UtcNow.ToString("O"));
+                c.ExecuteNonQuery();
+            }
+            if (probabilities is not null && labels is not null)
+            {
+                using var c = connection.CreateCommand();
+                c.Transaction = tx;
+                c.CommandText = "INSERT OR REPLACE INTO predictions VALUES ($key, $rows, $classes, $p, $y)";
+                c.Parameters.AddWithValue("$key", run.Key);
+                c.Parameters.AddWithValue("$rows", labels.Length);
+                c.Parameters.AddWithValue("$classes", classes);
+                c.Parameters.AddWithValue("$p", System.Runtime.InteropServices.MemoryMarshal.AsBytes(probabilities.AsSpan()).ToArray());
+                c.Parameters.AddWithValue("$y", System.Runtime.InteropServices.MemoryMarshal.AsBytes(labels.AsSpan()).ToArray());
+                c.ExecuteNonQuery();
+            }
+            tx.Commit();
+        }
+    }
+
+    public void SaveMetric(StoredMetric metric)
+    {
+        if (!double.IsFinite(metric.Value)) throw new ArgumentException($"Metric {metric.Metric} of run {metric.RunKey} is {metric.Value}; non-finite values are not stored.");
+        lock (gate)
+        {
+            using var c = connection.CreateCommand();
+            c.CommandText = "INSERT OR REPLACE INTO metrics VALUES ($key, $metric, $value, $details, $seconds)";
+            c.Parameters.AddWithValue("$key", metric.RunKey);
+            c.Parameters.AddWithValue("$metric", metric.Metric);
+            c.Parameters.AddWithValue("$value", metric.Value);
+            c.Parameters.AddWithValue("$details", metric.DetailsJson);
+            c.Parameters.AddWithValue("$seconds", metric.Seconds);
+            c.ExecuteNonQuery();
+        }
+    }
+
+    public StoredRun? GetRun(string key) => Runs("WHERE key = $key", ("$key", key)).FirstOrDefault();
+
+    public IReadOnlyList<StoredRun> AllRuns() => Runs("ORDER BY setting, profile, regime, seed, key");
+
+    private List<StoredRun> Runs(string where, params (string, object)[] parameters)
+    {
+        lock (gate)
+        {
+            using var c = connection.CreateCommand();
+            c.CommandText = $"SELECT key, setting, profile, regime, seed, spec_json, diverged, diverged_at, final_train_loss, final_train_accuracy, epochs_json, seconds, provenance_json FROM runs {where}";
+            foreach (var (n, v) in parameters) c.Parameters.AddWithValue(n, v);
+            using var r = c.ExecuteReader();
+            var list = new List<StoredRun>();
+            while (r.Read())
+                list.Add(new StoredRun(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetString(5), r.GetInt32(6) == 1,
+                    r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? double.NaN : r.GetDouble(8), r.IsDBNull(9) ? double.NaN : r.GetDouble(9),
+                    r.GetString(10), r.GetDouble(11), r.GetString(12)));
+            return list;
+        }
+    }
+
+    public IReadOnlyDictionary<string, StoredMetric> Metrics(string runKey)
+    {
+        lock (gate)
+        {
+            using var c = connection.CreateCommand();
+            c.CommandText = "SELECT run_key, metric, value, details_json, seconds FROM metrics WHERE run_key = $key";
+            c.Parameters.AddWithValue("$key", runKey);
+            using var r = c.ExecuteReader();
+            var d = new Dictionary<string, StoredMetric>();
+            while (r.Read()) d[r.GetString(1)] = new StoredMetric(r.GetString(0), r.GetString(1), r.GetDouble(2), r.GetString(3), r.GetDouble(4));
+            return d;
+        }
+    }
+
+    public IReadOnlyList<StoredMetric> AllMetrics()
+    {
+        lock (gate)
+        {
+            using var c = connection.CreateCommand();
+            c.CommandText = "SELECT run_key, metric, value, details_json, seconds FROM metrics ORDER BY run_key, metric";
+            using var r = c.ExecuteReader();
+            var list = new List<StoredMetric>();
+            while (r.Read()) list.Add(new StoredMetric(r.GetString(0), r.GetString(1), r.GetDouble(2), r.GetString(3), r.GetDouble(4)));
+            return list;
+        }
+    }
+
+    /// <summary>Stored test-set probabilities (rows x classes, float32) and labels of a run, or null.</summary>
+    public (float[] Probabilities, long[] Labels, int Classes)? Predictions(string runKey)
+    {
+        lock (gate)
+        {
+            using var c = connection.CreateCommand();
+            c.CommandText = "SELECT rows, classes, probabilities, labels FROM predictions WHERE run_key = $key";
+            c.Parameters.AddWithValue("$key", runKey);
+            using var r = c.ExecuteReader();
+            if (!r.Read()) return null;
+            int rows = r.GetInt32(0), classes = r.GetInt32(1);
+            var p = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>((byte[])r[2]).ToArray();
+            var y = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>((byte[])r[3]).ToArray();
+            if (p.Length != rows * classes || y.Length != rows)
+                throw new InvalidDataException($"{Path}: predictions of run {runKey} are corrupt ({p.Length} probabilities, {y.Length} labels for {rows} x {classes}).");
+            return (p, y, classes);
+        }
+    }
+
+    public void Dispose() => connection.Dispose();
+}
