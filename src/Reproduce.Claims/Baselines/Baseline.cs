@@ -10,12 +10,12 @@ public sealed record Band(double Lower, double Upper)
 public sealed record BaselineComparison(string Setting, string Metric, string Reference, string Regime, string Verdict,
     double ReferenceMedian, double RegimeMedian, double RankBiserial, double P, double PAdjusted, Band ReferenceBand, Band RegimeBand)
 {
-    public string Key => $"{Setting}/{Metric}/{Regime} vs {Reference}";
+    [System.Text.Json.Serialization.JsonIgnore] public string Key => $"{Setting}/{Metric}/{Regime} vs {Reference}";
 }
 
 public sealed record BaselineCorrelation(string Setting, string X, string Y, string Verdict, double Tau, Band TauBand)
 {
-    public string Key => $"{Setting}/{X}~{Y}";
+    [System.Text.Json.Serialization.JsonIgnore] public string Key => $"{Setting}/{X}~{Y}";
 }
 
 /// <summary>

@@ -192,5 +192,47 @@ public sealed class ResultStore : IDisposable
         }
     }
 
+    public sealed record MergeSummary(int RunsAdded, int RunsAlreadyPresent, int MetricsAdded, int MetricsAlreadyPresent);
+
+    /// <summary>
+    /// Copies every run, metric and prediction of <paramref name="other"/> into this store (shards into one). A run or
+    /// metric present in both must be identical (same recipe, outcome and value); a conflict aborts the whole merge
+    /// before anything is written, naming the run and the field.
+    /// </summary>
+    public MergeSummary MergeFrom(ResultStore other)
+    {
+        var conflicts = new List<string>();
+        var runsToAdd = new List<StoredRun>();
+        int runsPresent = 0, metricsPresent = 0;
+        foreach (var run in other.AllRuns())
+        {
+            var mine = GetRun(run.Key);
+            if (mine is null) { runsToAdd.Add(run); continue; }
+            runsPresent++;
+            if (mine.SpecJson != run.SpecJson) conflicts.Add($"run {run.Key} ({run.Setting}/{run.Regime}/seed {run.Seed}): recipe differs");
+            if (mine.Diverged != run.Diverged || !Same(mine.FinalTrainLoss, run.FinalTrainLoss) || !Same(mine.FinalTrainAccuracy, run.FinalTrainAccuracy))
+                conflicts.Add($"run {run.Key} ({run.Setting}/{run.Regime}/seed {run.Seed}): outcome differs (final train loss {mine.FinalTrainLoss} vs {run.FinalTrainLoss})");
+        }
+        var metricsToAdd = new List<StoredMetric>();
+        foreach (var m in other.AllMetrics())
+        {
+            var mine = Metrics(m.RunKey);
+            if (!mine.TryGetValue(m.Metric, out var existing)) { metricsToAdd.Add(m); continue; }
+            metricsPresent++;
+            if (!Same(existing.Value, m.Value)) conflicts.Add($"run {m.RunKey}: metric {m.Metric} is {existing.Value} here and {m.Value} in {other.Path}");
+        }
+        if (conflicts.Count > 0)
+            throw new InvalidDataException($"Refusing to merge {other.Path} into {Path}: {conflicts.Count} conflicting duplicate(s):{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", conflicts.Take(20)));
+        foreach (var run in runsToAdd)
+        {
+            var p = other.Predictions(run.Key);
+            SaveRun(run, p?.Probabilities, p?.Labels, p?.Classes ?? 0);
+        }
+        foreach (var m in metricsToAdd) SaveMetric(m);
+        return new MergeSummary(runsToAdd.Count, runsPresent, metricsToAdd.Count, metricsPresent);
+    }
+
+    private static bool Same(double a, double b) => a.Equals(b);
+
     public void Dispose() => connection.Dispose();
 }

@@ -1,0 +1,104 @@
+using Microsoft.Data.Sqlite;
+using NUnit.Framework;
+using Reproduce.Claims.Runner;
+using Reproduce.Claims.Store;
+
+namespace Reproduce.Tests.Claims.Runner;
+
+[TestFixture, Category("RealData"), NonParallelizable]
+public class RunnerTests
+{
+    [Test]
+    public void ClaimsShareRunsAndEachRunIsTrainedOnce()
+    {
+        using var tiny = new TinySuite();
+        var suite = tiny.Load();
+        var plan = suite.Plan();
+        // Base x 3 seeds shared by both claims, WD x 3, SAM x 3.
+        Assert.That(plan.Runs, Has.Count.EqualTo(9));
+        Assert.That(plan.Runs.Select(r => r.Key).Distinct().Count(), Is.EqualTo(9));
+        var baseRun = plan.Runs.First(r => r.Regime.Name == "Base");
+        Assert.That(plan.MetricsByRun[baseRun.Key], Is.SupersetOf(new[] { "fisher_rao", "disagreement", "train_accuracy", "test_accuracy" }));
+        Assert.That(new RunSpec("tiny", "smoke", baseRun.Block, baseRun.Regime, 1).Key, Is.Not.EqualTo(baseRun.Key));
+        Assert.That(new RunSpec("tiny", "smoke", baseRun.Block with { Epochs = 3 }, baseRun.Regime, baseRun.Seed).Key, Is.Not.EqualTo(baseRun.Key));
+
+        using var store = suite.OpenStore();
+        var first = suite.Execute(plan, store);
+        Assert.That(first, Has.Property("Trained").EqualTo(9).And.Property("Failed").EqualTo(0));
+        var second = suite.Execute(plan, store);
+        Assert.That(second, Has.Property("Trained").EqualTo(0).And.Property("Cached").EqualTo(9), "a second run is served from the store");
+        var outcomes = suite.Evaluate(store);
+        Assert.That(outcomes.Select(o => o.ClaimId), Is.EquivalentTo(new[] { "t1-wd", "t2-sam" }));
+        Assert.That(outcomes.SelectMany(o => o.Comparisons).All(c => c.Seeds.Count == 3), Is.True);
+        Assert.That(outcomes.SelectMany(o => o.Comparisons).All(c => c.P is >= 0 and <= 1), Is.True);
+    }
+
+    [Test]
+    public void AnInterruptedRunResumesWithoutRetrainingWhatItFinished()
+    {
+        using var tiny = new TinySuite();
+        var suite = tiny.Load();
+        var plan = suite.Plan();
+        using var store = suite.OpenStore();
+        var partial = suite.Execute(plan.Shard(1, 3), store);
+        var rest = suite.Execute(plan, store);
+        Assert.That(partial.Trained, Is.EqualTo(3));
+        Assert.That(rest.Cached, Is.EqualTo(3));
+        Assert.That(rest.Trained, Is.EqualTo(6));
+    }
+
+    [Test]
+    public void ThreeShardsMergedEqualTheUnsplitRun()
+    {
+        using var tiny = new TinySuite();
+        var suite = tiny.Load();
+        var plan = suite.Plan();
+        var shards = Enumerable.Range(1, 3).Select(i => plan.Shard(i, 3)).ToList();
+        Assert.That(shards.SelectMany(s => s.Runs.Select(r => r.Key)), Is.EquivalentTo(plan.Runs.Select(r => r.Key)), "shards are disjoint and cover the plan");
+
+        using var whole = new ResultStore(Path.Combine(tiny.Root, "whole.sqlite"));
+        suite.Execute(plan, whole);
+        using var merged = new ResultStore(Path.Combine(tiny.Root, "merged.sqlite"));
+        for (int i = 0; i < 3; i++)
+        {
+            using var part = new ResultStore(Path.Combine(tiny.Root, $"shard{i}.sqlite"));
+            suite.Execute(shards[i], part);
+            merged.MergeFrom(part);
+        }
+        // Per-group metrics need every seed: recompute them on the merged store, as `reproduce merge` does.
+        suite.Execute(plan, merged);
+        static string Content(ResultStore s) => string.Join("\n",
+            s.AllRuns().Select(r => $"{r.Key} {r.Regime} {r.Seed} {r.SpecJson} {r.Diverged} {r.FinalTrainLoss:R} {r.FinalTrainAccuracy:R} {r.EpochsJson}")
+             .Concat(s.AllMetrics().Select(m => $"{m.RunKey} {m.Metric} {m.Value:R} {m.DetailsJson}")));
+        Assert.That(Content(merged), Is.EqualTo(Content(whole)));
+        Assert.That(whole.AllMetrics().Count(m => m.Metric == "disagreement"), Is.EqualTo(6));
+    }
+
+    [Test]
+    public void MergeRefusesConflictingDuplicatesAndWritesNothing()
+    {
+        using var tiny = new TinySuite(seeds: 2);
+        var suite = tiny.Load();
+        var plan = suite.Plan();
+        using var a = new ResultStore(Path.Combine(tiny.Root, "a.sqlite"));
+        using var b = new ResultStore(Path.Combine(tiny.Root, "b.sqlite"));
+        suite.Execute(plan, a);
+        suite.Execute(plan.Shard(1, 2), b);
+        var victim = b.AllMetrics().First(m => m.Metric == "fisher_rao");
+        b.SaveMetric(victim with { Value = victim.Value + 1 });
+        using var target = new ResultStore(Path.Combine(tiny.Root, "target.sqlite"));
+        target.MergeFrom(a);
+        int before = target.AllMetrics().Count;
+        Assert.That(() => target.MergeFrom(b), Throws.TypeOf<InvalidDataException>().With.Message.Contains(victim.RunKey).And.Message.Contains("fisher_rao"));
+        Assert.That(target.AllMetrics(), Has.Count.EqualTo(before));
+    }
+
+    [Test]
+    public void ACorruptStoreIsAClearErrorNamingTheFile()
+    {
+        using var tiny = new TinySuite();
+        var path = Path.Combine(tiny.Root, "corrupt.sqlite");
+        File.WriteAllText(path, "this is not an SQLite database, it is a text file that someone put here by mistake");
+        Assert.That(() => new ResultStore(path), Throws.TypeOf<InvalidDataException>().With.Message.Contains(path));
+    }
+}
