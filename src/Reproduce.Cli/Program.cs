@@ -21,7 +21,7 @@ public static class Program
             if (r < 1) { Console.Error.WriteLine("--repeats must be at least 1."); return UsageError; }
             return new HessianBenchmark(Console.Out, parse.GetValue(root)!, r, parse.GetValue(installPeer)).Run();
         });
-        var command = new RootCommand("Reproduce: a reproducibility suite for the science of flat and sharp minima.") { RunCommand.Create(), bench };
+        var command = new RootCommand("Reproduce: a reproducibility suite for the science of flat and sharp minima.") { RunCommand.Create(), ReportCommand.Create(), ListCommand.Create(), BaselinesCommand.Create(), MergeCommand.Create(), MeasureCommand.Create(), bench };
         var result = command.Parse(args);
         if (result.Errors.Count > 0)
         {

@@ -88,11 +88,13 @@ internal static class RunCommand
         string mdPath = Path.Combine(folder, "report.md");
         AtomicFile.WriteAllText(mdPath, markdown);
         AtomicFile.WriteAllText(Path.Combine(folder, "outcomes.json"), JsonSerializer.Serialize(outcomes, BaselineStore.Json));
-        if (json) Console.WriteLine(JsonSerializer.Serialize(new { profile = options.Profile, report = mdPath, regressions, claims = results }, BaselineStore.Json));
+        string htmlPath = Path.Combine(folder, "report.html");
+        AtomicFile.WriteAllText(htmlPath, new HtmlReport(suite, store) { Spectra = options.Checkpoints }.Render(outcomes, baselineVerdicts, provenance));
+        if (json) Console.WriteLine(JsonSerializer.Serialize(new { profile = options.Profile, report = htmlPath, markdown = mdPath, regressions, claims = results }, BaselineStore.Json));
         else
         {
             foreach (var o in outcomes) Console.WriteLine($"{o.ClaimId,-36} {o.Verdict,-18} {o.VerdictNote}");
-            Console.WriteLine($"Report: {mdPath}");
+            Console.WriteLine($"Report: {htmlPath} (and {mdPath})");
         }
         return regressions > 0 || failedRuns > 0 ? 1 : 0;
     }

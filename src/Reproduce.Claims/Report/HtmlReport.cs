@@ -1,0 +1,127 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Reproduce.Claims.Evaluation;
+using Reproduce.Claims.Metrics;
+using Reproduce.Claims.Runner;
+using Reproduce.Claims.Store;
+using Reproduce.Measurement.Hessian;
+using Reproduce.Measurement.Spectral;
+using Reproduce.Training.Checkpoints;
+using static TorchSharp.torch;
+
+namespace Reproduce.Claims.Report;
+
+/// <summary>
+/// A self-contained HTML page (plots embedded as PNG data URIs): the verdict table (one row per claim, with the
+/// paper's support and the baseline verdict), the comparisons with medians, effect size, raw and adjusted p, and the
+/// figures: each sharpness measure against the generalisation gap and test accuracy coloured by regime with
+/// within-regime and pooled trend lines (the paper's Figure 1 and the Simpson's-paradox check), per-regime box plots
+/// of every metric, training curves, and the Hessian spectral density per regime (from seed 0's checkpoint, when kept).
+/// </summary>
+public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
+{
+    public bool Spectra { get; init; } = true;
+
+    public string Render(IReadOnlyList<ClaimOutcome> outcomes, IReadOnlyDictionary<string, string> baselineVerdicts, Provenance provenance)
+    {
+        string profile = suite.Options.Profile;
+        var runs = store.AllRuns().Where(r => r.Profile == profile).ToList();
+        var metrics = store.AllMetrics().GroupBy(m => m.RunKey).ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Metric, m => m.Value));
+        var h = new StringBuilder();
+        h.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Reproduce report: ").Append(E(profile)).Append("</title><style>")
+         .Append("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}")
+         .Append("th{background:#f3f3f3}.reproduced{background:#d9f2d9}.contradicted{background:#f7d4d4}.inconclusive{background:#f4f4dc}.mixed,.partly{background:#e6e0f5}")
+         .Append("figure{display:inline-block;margin:0.5em}figcaption{font-size:85%;max-width:640px}.warn{color:#a00}</style></head><body>");
+        h.Append("<h1>Reproduce: claims at profile <code>").Append(E(profile)).Append("</code></h1>");
+        h.Append("<p>Code ").Append(E(provenance.CodeVersion)).Append(", TorchSharp ").Append(E(provenance.TorchSharpVersion)).Append(", ").Append(E(provenance.Device))
+         .Append(", ").Append(provenance.Threads).Append(" threads, ").Append(runs.Count).Append(" runs (").Append(runs.Count(r => r.Diverged)).Append(" diverged).</p>");
+        if (!Plots.FontAvailable) h.Append("<p class=\"warn\">No system font was found: plot text is missing. Install fonts-dejavu-core.</p>");
+
+        h.Append("<h2>Verdicts</h2><table id=\"verdicts\"><tr><th>claim</th><th>statement</th><th>regimes</th><th>metric</th><th>medians (regime vs reference)</th><th>effect r</th><th>p</th><th>p adj BY</th><th>p adj BH</th><th>verdict</th><th>baseline verdict</th><th>paper's support</th><th>Base train acc.</th></tr>");
+        foreach (var o in outcomes)
+        {
+            string cls = o.Verdict.Split(' ')[0];
+            string Join(Func<ComparisonOutcome, string> f) => string.Join("<br>", o.Comparisons.Select(c => E(f(c))));
+            string regimes = o.Comparisons.Count > 0 ? Join(c => $"{c.Setting}: {c.Regime} vs {c.Reference}") : string.Join("<br>", o.Correlations.Select(c => E($"{c.Setting}: pooled over regimes")));
+            string metric = o.Comparisons.Count > 0 ? Join(c => c.Metric) : string.Join("<br>", o.Correlations.Select(c => E($"{c.X} ~ {c.Y}")));
+            string medians = o.Comparisons.Count > 0 ? Join(c => $"{Format.Number(c.RegimeMedian)} vs {Format.Number(c.ReferenceMedian)}") : string.Join("<br>", o.Correlations.Select(c => E($"tau {Format.Number(c.Tau)}; within: {string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)}"))}")));
+            string effect = o.Comparisons.Count > 0 ? Join(c => Format.Number(c.RankBiserial)) : "";
+            string p = o.Comparisons.Count > 0 ? Join(c => Format.P(c.P)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.P)));
+            string by = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjusted)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.PAdjusted)));
+            string bh = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjustedBh)) : "";
+            h.Append($"<tr data-claim=\"{E(o.ClaimId)}\" class=\"{E(cls)}\"><td>{E(o.ClaimId)}</td><td>{E(o.Statement)}</td><td>{regimes}</td><td>{metric}</td><td>{medians}</td><td>{effect}</td><td>{p}</td><td>{by}</td><td>{bh}</td>")
+             .Append($"<td><b>{E(o.Verdict)}</b><br><small>{E(o.VerdictNote)}</small></td><td>{E(baselineVerdicts.GetValueOrDefault(o.ClaimId, "none"))}</td><td>{E(o.Support)}</td>")
+             .Append($"<td>{string.Join("<br>", o.Convergence.Select(c => E($"{c.Setting} {Format.Number(c.BaseTrainAccuracy)}{(c.Converged ? "" : " (not converged)")}")))}</td></tr>");
+        }
+        h.Append("</table><p>One-sided Wilcoxon signed-rank over seeds, paired by seed; r = matched-pairs rank-biserial correlation; BY = Benjamini-Yekutieli within the family (sharpness, safety) as in the paper, BH = Benjamini-Hochberg beside it; alpha = ")
+         .Append(suite.Options.Alpha).Append(". A claim computed on runs whose Base regime did not reach 99% train accuracy is marked.</p>");
+
+        h.Append("<h2>Figures</h2>");
+        var settings = outcomes.SelectMany(o => o.Comparisons.Select(c => c.Setting).Concat(o.Correlations.Select(c => c.Setting))).Distinct().Order().ToList();
+        foreach (var setting in settings)
+        {
+            var mine = runs.Where(r => r.Setting == setting && !r.Diverged).ToList();
+            var present = mine.SelectMany(r => metrics.GetValueOrDefault(r.Key)?.Keys ?? Enumerable.Empty<string>()).Distinct().ToList();
+            h.Append("<h3>Setting ").Append(E(setting)).Append("</h3>");
+            var sharp = MetricCatalog.All.Where(m => m.Family == "sharpness" && present.Contains(m.Name)).Select(m => m.Name).ToList();
+            foreach (var y in new[] { "generalisation_gap", "test_accuracy" }.Where(present.Contains))
+                foreach (var x in sharp)
+                {
+                    var pts = mine.Where(r => metrics.TryGetValue(r.Key, out var m) && m.ContainsKey(x) && m.ContainsKey(y)).Select(r => (r.Regime, metrics[r.Key][x], metrics[r.Key][y])).ToList();
+                    if (pts.Count < 3) continue;
+                    Figure(h, $"scatter:{setting}:{x}:{y}", Plots.Scatter($"{setting}: {x} vs {y}", x, y, pts),
+                        $"{setting}: {x} against {y}, one point per run, coloured by regime; dashed: least squares within a regime; black: pooled.");
+                }
+            foreach (var metric in MetricCatalog.Names.Where(present.Contains))
+            {
+                var groups = mine.GroupBy(r => r.Regime).OrderBy(g => Plots.RegimeOrder.ToList().IndexOf(g.Key))
+                    .Select(g => (g.Key, (IReadOnlyList<double>)g.Where(r => metrics[r.Key].ContainsKey(metric)).Select(r => metrics[r.Key][metric]).ToList()))
+                    .Where(g => g.Item2.Count > 0).ToList();
+                if (groups.Count == 0) continue;
+                Figure(h, $"box:{setting}:{metric}", Plots.Boxes($"{setting}: {metric}", metric, groups), $"{setting}: {metric} per regime over seeds.");
+            }
+            var curves = mine.GroupBy(r => r.Regime).OrderBy(g => Plots.RegimeOrder.ToList().IndexOf(g.Key)).Select(g =>
+            {
+                var logs = g.Select(r => JsonSerializer.Deserialize<List<Training.EpochLog>>(r.EpochsJson) ?? []).Where(l => l.Count > 0).ToList();
+                int epochs = logs.Count == 0 ? 0 : logs.Min(l => l.Count);
+                return (g.Key, Enumerable.Range(1, epochs).Select(e => (double)e).ToArray(), Enumerable.Range(0, epochs).Select(e => logs.Average(l => l[e].Loss)).ToArray());
+            }).Where(c => c.Item2.Length > 0).ToList();
+            if (curves.Count > 0) Figure(h, $"curves:{setting}", Plots.Lines($"{setting}: training loss", "epoch", "mean training loss over seeds", curves, logY: true), $"{setting}: mean training loss per epoch (log scale).");
+            if (Spectra) SpectralDensities(h, setting, mine);
+        }
+        h.Append("</body></html>");
+        return h.ToString();
+    }
+
+    /// <summary>Hessian spectral density (stochastic Lanczos quadrature) of seed 0 per regime, from its checkpoint.</summary>
+    private void SpectralDensities(StringBuilder h, string setting, List<StoredRun> runs)
+    {
+        var lines = new List<(string, double[], double[])>();
+        using var data = new DataProvider(suite.Options);
+        foreach (var run in runs.Where(r => r.Seed == 0).OrderBy(r => Plots.RegimeOrder.ToList().IndexOf(r.Regime)))
+        {
+            string path = Path.Combine(suite.Options.CheckpointFolder, $"{run.Key}.safetensors");
+            if (!File.Exists(path)) continue;
+            using var scope = NewDisposeScope();
+            using var loaded = Checkpoint.Load(path);
+            var block = suite.Settings[setting].For(suite.Options.Profile);
+            var d = data.For(block);
+            int n = Math.Min(block.MeasureSize, 500);
+            using var source = TensorBatchSource.Uniform(d.Train.Inputs.narrow(0, 0, n), d.Train.Targets.narrow(0, 0, n), 250);
+            var op = new HessianOperator(new ModelObjective(loaded.Model, LossKind.CrossEntropy, source));
+            var density = new StochasticLanczosQuadrature { Probes = 2, Steps = 40, Seed = 0 }.Estimate(op);
+            double lo = density.Nodes.SelectMany(v => v).Min(), hi = density.Nodes.SelectMany(v => v).Max(), pad = 0.05 * (hi - lo + 1e-9);
+            var grid = Enumerable.Range(0, 200).Select(i => lo - pad + (hi - lo + 2 * pad) * i / 199.0).ToArray();
+            lines.Add((run.Regime, grid, density.Density(grid, (hi - lo + 1e-9) / 100)));
+        }
+        if (lines.Count > 0)
+            Figure(h, $"spectrum:{setting}", Plots.Lines($"{setting}: Hessian spectral density (seed 0)", "eigenvalue", "density", lines, logY: true),
+                $"{setting}: Hessian eigenvalue density of the training loss on the measure subset, stochastic Lanczos quadrature (2 probes, 40 steps), Gaussian broadening.");
+    }
+
+    private static void Figure(StringBuilder h, string id, byte[] png, string caption) =>
+        h.Append($"<figure data-figure=\"{E(id)}\"><img alt=\"{E(caption)}\" width=\"{Plots.Width}\" height=\"{Plots.Height}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\"><figcaption>{E(caption)}</figcaption></figure>");
+
+    private static string E(string s) => WebUtility.HtmlEncode(s);
+}

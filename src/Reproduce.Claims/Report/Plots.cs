@@ -1,0 +1,118 @@
+using ScottPlot;
+
+namespace Reproduce.Claims.Report;
+
+/// <summary>
+/// The report's figures as PNG bytes (ScottPlot). Regimes keep one colour across every figure. Fonts: ScottPlot
+/// silently drops all text when no system font is found, so the font is checked (<see cref="FontAvailable"/>) and the
+/// report says so instead of shipping unlabelled plots.
+/// </summary>
+public static class Plots
+{
+    public const int Width = 640, Height = 420;
+    private static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
+
+    public static readonly IReadOnlyList<string> RegimeOrder = ["Base", "WD", "Aug", "SAM", "Aug+SAM", "WD+SAM", "LargeBatch", "SWA"];
+
+    public static Color ColourOf(string regime)
+    {
+        int i = RegimeOrder.ToList().IndexOf(regime);
+        return Palette.GetColor(i < 0 ? RegimeOrder.Count + Math.Abs(regime.GetHashCode() % 3) : i);
+    }
+
+    /// <summary>Is a font available to ScottPlot (its default sans-serif name resolves to a non-empty family)?</summary>
+    public static bool FontAvailable => !string.IsNullOrWhiteSpace(Fonts.Default);
+
+    /// <summary>
+    /// Sharpness (x) against a safety metric (y), one colour per regime, a least-squares line within each regime
+    /// (dashed) and over all points pooled (black): Figure 1 of the paper, plus the Simpson's-paradox check.
+    /// </summary>
+    public static byte[] Scatter(string title, string xLabel, string yLabel, IReadOnlyList<(string Regime, double X, double Y)> points)
+    {
+        var plot = new Plot();
+        foreach (var group in points.GroupBy(p => p.Regime).OrderBy(g => RegimeOrder.ToList().IndexOf(g.Key)))
+        {
+            var xs = group.Select(p => p.X).ToArray(); var ys = group.Select(p => p.Y).ToArray();
+            var s = plot.Add.ScatterPoints(xs, ys);
+            s.Color = ColourOf(group.Key);
+            s.MarkerSize = 7;
+            s.LegendText = group.Key;
+            if (Fit(xs, ys) is { } f)
+            {
+                var line = plot.Add.Line(xs.Min(), f.A + f.B * xs.Min(), xs.Max(), f.A + f.B * xs.Max());
+                line.Color = ColourOf(group.Key);
+                line.LinePattern = LinePattern.Dashed;
+            }
+        }
+        if (points.Count > 2 && Fit([.. points.Select(p => p.X)], [.. points.Select(p => p.Y)]) is { } pooled)
+        {
+            double lo = points.Min(p => p.X), hi = points.Max(p => p.X);
+            var line = plot.Add.Line(lo, pooled.A + pooled.B * lo, hi, pooled.A + pooled.B * hi);
+            line.Color = Colors.Black;
+            line.LineWidth = 2;
+            line.LegendText = "pooled";
+        }
+        Decorate(plot, title, xLabel, yLabel);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    /// <summary>Per-regime box plots (quartiles, whiskers to min and max) of one metric.</summary>
+    public static byte[] Boxes(string title, string yLabel, IReadOnlyList<(string Regime, IReadOnlyList<double> Values)> groups)
+    {
+        var plot = new Plot();
+        var ticks = new List<Tick>();
+        for (int i = 0; i < groups.Count; i++)
+        {
+            var v = groups[i].Values.Order().ToArray();
+            if (v.Length == 0) continue;
+            var box = new Box
+            {
+                Position = i, BoxMin = Statistics.BootstrapInterval.Quantile(v, 0.25), BoxMax = Statistics.BootstrapInterval.Quantile(v, 0.75),
+                BoxMiddle = Statistics.BootstrapInterval.Quantile(v, 0.5), WhiskerMin = v[0], WhiskerMax = v[^1],
+            };
+            var b = plot.Add.Box(box);
+            b.FillColor = ColourOf(groups[i].Regime).WithAlpha(0.6);
+            var dots = plot.Add.ScatterPoints(Enumerable.Repeat((double)i, v.Length).ToArray(), v);
+            dots.Color = Colors.Black; dots.MarkerSize = 3;
+            ticks.Add(new Tick(i, groups[i].Regime));
+        }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual([.. ticks]);
+        Decorate(plot, title, "regime", yLabel, legend: false);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    /// <summary>Lines y(x), one per regime (training curves, spectral densities).</summary>
+    public static byte[] Lines(string title, string xLabel, string yLabel, IReadOnlyList<(string Regime, double[] X, double[] Y)> lines, bool logY = false)
+    {
+        var plot = new Plot();
+        foreach (var (regime, x, y) in lines)
+        {
+            var yy = logY ? y.Select(v => Math.Log10(Math.Max(v, 1e-12))).ToArray() : y;
+            var s = plot.Add.ScatterLine(x, yy);
+            s.Color = ColourOf(regime);
+            s.LineWidth = 2;
+            s.LegendText = regime;
+        }
+        Decorate(plot, title, xLabel, logY ? $"log10 {yLabel}" : yLabel);
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
+    private static void Decorate(Plot plot, string title, string x, string y, bool legend = true)
+    {
+        plot.Title(title);
+        plot.XLabel(x);
+        plot.YLabel(y);
+        if (legend) plot.ShowLegend(Alignment.UpperRight);
+    }
+
+    /// <summary>Least squares y = A + B x; null when x has no spread.</summary>
+    private static (double A, double B)? Fit(double[] x, double[] y)
+    {
+        if (x.Length < 2) return null;
+        double mx = x.Average(), my = y.Average();
+        double sxx = x.Sum(v => (v - mx) * (v - mx)), sxy = x.Zip(y, (a, b) => (a - mx) * (b - my)).Sum();
+        if (sxx <= 0) return null;
+        double b1 = sxy / sxx;
+        return (my - b1 * mx, b1);
+    }
+}

@@ -1,0 +1,47 @@
+using AngleSharp.Html.Parser;
+using NUnit.Framework;
+using Reproduce.Claims.Report;
+using Reproduce.Claims.Store;
+using Reproduce.Tests.Claims.Runner;
+
+namespace Reproduce.Tests.Claims.Report;
+
+[TestFixture, Category("RealData"), NonParallelizable]
+public class ReportTests
+{
+    [Test]
+    public void PlotsHaveAFont()
+    {
+        // ScottPlot writes PNGs with every label missing, and no error, when it finds no font (fonts-dejavu-core).
+        Assert.That(Plots.FontAvailable, Is.True, "no font for the plots: install fonts-dejavu-core");
+    }
+
+    [Test]
+    public void EveryClaimHasItsRowAndEveryFigureItsImage()
+    {
+        using var tiny = new TinySuite();
+        var suite = tiny.Load();
+        using var store = suite.OpenStore();
+        suite.Execute(suite.Plan(), store);
+        var outcomes = suite.Evaluate(store);
+        var html = new HtmlReport(suite, store).Render(outcomes, new Dictionary<string, string> { ["t1-wd"] = "inconclusive" },
+            Provenance.Capture(tiny.Root, "cpu", 2, "smoke"));
+        var document = new HtmlParser().ParseDocument(html);
+        var rows = document.QuerySelectorAll("tr[data-claim]").Select(r => r.GetAttribute("data-claim")).ToList();
+        Assert.That(rows, Is.EquivalentTo(outcomes.Select(o => o.ClaimId)));
+        var figures = document.QuerySelectorAll("figure[data-figure]").ToList();
+        var kinds = figures.Select(f => f.GetAttribute("data-figure")!.Split(':')[0]).Distinct().ToList();
+        Assert.That(kinds, Is.SupersetOf(new[] { "scatter", "box", "curves", "spectrum" }));
+        foreach (var figure in figures)
+        {
+            var img = figure.QuerySelector("img");
+            Assert.That(img, Is.Not.Null, figure.GetAttribute("data-figure"));
+            var src = img!.GetAttribute("src")!;
+            Assert.That(src, Does.StartWith("data:image/png;base64,"));
+            var bytes = Convert.FromBase64String(src["data:image/png;base64,".Length..]);
+            Assert.That(bytes.Take(8), Is.EqualTo(new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A }), "a PNG");
+            Assert.That(bytes.Length, Is.GreaterThan(2000));
+        }
+        Assert.That(document.QuerySelector("tr[data-claim='t1-wd']")!.TextContent, Does.Contain("fisher_rao").And.Contain("moderate"));
+    }
+}
