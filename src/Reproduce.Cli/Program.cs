@@ -14,12 +14,19 @@ public static class Program
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per figure (the median is reported).", DefaultValueFactory = _ => 20 };
         var installPeer = new Option<bool>("--install-peer") { Description = "Install Debian's python3-torch when the PyTorch peer is missing." };
         var root = new Option<string>("--root") { Description = "Repository root (for bench/hvp_peer.py).", DefaultValueFactory = _ => FindRepositoryRoot() };
-        var bench = new Command("bench", "Print the benchmark figures (HVP cost, PyTorch side by side, eigensolver cost, memory).") { repeats, installPeer, root };
+        var which = new Option<string>("--suite") { Description = "hessian | measures | training | all.", DefaultValueFactory = _ => "all" };
+        var bench = new Command("bench", "Print the benchmark figures (HVP cost, measures, training throughput; PyTorch side by side).") { repeats, installPeer, root, which };
         bench.SetAction(parse =>
         {
             int r = parse.GetValue(repeats);
             if (r < 1) { Console.Error.WriteLine("--repeats must be at least 1."); return UsageError; }
-            return new HessianBenchmark(Console.Out, parse.GetValue(root)!, r, parse.GetValue(installPeer)).Run();
+            string suite = parse.GetValue(which)!;
+            if (suite is not ("hessian" or "measures" or "training" or "all")) { Console.Error.WriteLine($"--suite: unknown '{suite}'; valid: hessian, measures, training, all."); return UsageError; }
+            int code = 0;
+            if (suite is "hessian" or "all") code |= new HessianBenchmark(Console.Out, parse.GetValue(root)!, r, parse.GetValue(installPeer)).Run();
+            if (suite is "measures" or "all") { Console.WriteLine(); code |= new MeasureBenchmark(Console.Out, r).Run(); }
+            if (suite is "training" or "all") { Console.WriteLine(); code |= new TrainingBenchmark(Console.Out, parse.GetValue(root)!, Math.Min(r, 5)).Run(); }
+            return code;
         });
         var command = new RootCommand("Reproduce: a reproducibility suite for the science of flat and sharp minima.") { RunCommand.Create(), ReportCommand.Create(), ListCommand.Create(), BaselinesCommand.Create(), MergeCommand.Create(), MeasureCommand.Create(), bench };
         var result = command.Parse(args);

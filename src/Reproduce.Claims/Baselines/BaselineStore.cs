@@ -58,7 +58,7 @@ public sealed class BaselineStore(string folder)
         if (format is not null && format != Baseline.FormatName) r.Error("$.format", $"'{format}' is not {Baseline.FormatName}");
         var claim = r.String(root, "$", "claim");
         var profile = r.String(root, "$", "profile");
-        string[] verdicts = [Verdicts.Reproduced, Verdicts.Contradicted, Verdicts.Inconclusive, Verdicts.Partly, Verdicts.Mixed, Verdicts.NoData];
+        var verdicts = Verdicts.All;
         var verdict = r.String(root, "$", "verdict", allowed: verdicts);
         var comparisons = new List<BaselineComparison>();
         if (r.Get(root, "$", "comparisons", true) is { } cs)

@@ -171,13 +171,16 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
             // Comparisons here test "another regime is better than the claimed one": a reproduced comparison
             // contradicts the claim. Best or tied-best = no other regime significantly better, and the claimed regime
             // has the best median in at least half of the (setting, metric) cells.
-            bool beaten = outcome.Comparisons.Any(c => c.Verdict == Verdicts.Reproduced);
+            foreach (var c in outcome.Comparisons)
+                c.Verdict = c.Verdict switch { Verdicts.Reproduced => Verdicts.Beats, Verdicts.Contradicted => Verdicts.LosesTo, Verdicts.Inconclusive => Verdicts.Tie, var v => v };
+            verdicts = outcome.Comparisons.Select(c => c.Verdict).ToList();
+            bool beaten = outcome.Comparisons.Any(c => c.Verdict == Verdicts.Beats);
             var cells = outcome.Comparisons.GroupBy(c => (c.Setting, c.Metric)).ToList();
             int bestCells = cells.Count(g => g.All(c => !double.IsNaN(c.ReferenceMedian) && (c.Expected == "higher" ? c.ReferenceMedian >= c.RegimeMedian : c.ReferenceMedian <= c.RegimeMedian)));
             outcome.Verdict = verdicts.All(v => v == Verdicts.NoData) ? Verdicts.NoData
                 : beaten ? Verdicts.Contradicted
                 : 2 * bestCells >= cells.Count ? Verdicts.Reproduced : Verdicts.Inconclusive;
-            outcome.VerdictNote = $"{claim.Baseline} has the best median in {bestCells} of {cells.Count} (setting, metric) cells; {outcome.Comparisons.Count(c => c.Verdict == Verdicts.Reproduced)} significant wins for another regime";
+            outcome.VerdictNote = $"{claim.Baseline} has the best median in {bestCells} of {cells.Count} (setting, metric) cells; {outcome.Comparisons.Count(c => c.Verdict == Verdicts.Beats)} significant wins for another regime, {outcome.Comparisons.Count(c => c.Verdict == Verdicts.LosesTo)} significant losses";
         }
         else if (verdicts.Count == 0 || verdicts.All(v => v == Verdicts.NoData)) outcome.Verdict = Verdicts.NoData;
         else

@@ -5,6 +5,11 @@ public static class Verdicts
 {
     public const string Reproduced = "reproduced", Contradicted = "contradicted", Inconclusive = "inconclusive",
         Partly = "partly reproduced", Mixed = "mixed", NoData = "no data";
+
+    /// <summary>Comparison verdicts inside a "best" claim, where each comparison asks whether another regime beats the claimed one.</summary>
+    public const string Beats = "beats the claimed regime", LosesTo = "worse than the claimed regime", Tie = "no significant difference";
+
+    public static readonly IReadOnlyList<string> All = [Reproduced, Contradicted, Inconclusive, Partly, Mixed, NoData, Beats, LosesTo, Tie];
 }
 
 /// <summary>
