@@ -20,6 +20,9 @@ public interface IFeatureModel
 
     /// <summary>Name of the classifier weight in the network's named_parameters().</summary>
     string ClassifierWeightName { get; }
+
+    /// <summary>The classifier bias b (K), or null when the layer has none.</summary>
+    Tensor? ClassifierBias { get; }
 }
 
 /// <summary>An <see cref="IFeatureModel"/> from a network, a feature function and the classifier weight's name.</summary>
@@ -36,7 +39,11 @@ public sealed class FeatureModel : IFeatureModel
             ?? throw new ArgumentException($"The network has no parameter '{classifierWeightName}'. It has: {string.Join(", ", named.Select(p => p.name))}.");
         if (ClassifierWeight.dim() != 2) throw new ArgumentException($"'{classifierWeightName}' must be a matrix (K, m).");
         ClassifierWeightName = classifierWeightName;
+        string biasName = classifierWeightName.EndsWith(".weight", StringComparison.Ordinal) ? classifierWeightName[..^".weight".Length] + ".bias" : "";
+        ClassifierBias = named.FirstOrDefault(p => p.name == biasName).parameter;
     }
+
+    public Tensor? ClassifierBias { get; }
 
     public nn.Module<Tensor, Tensor> Network { get; }
     public Tensor ClassifierWeight { get; }

@@ -33,11 +33,19 @@ public sealed class Trainer
         var epochs = new List<EpochLog>();
         long step = 0;
         model.train();
+        bool scheduled = options.Schedule != "constant";
+        foreach (var group in optimizer.ParamGroups) group.LearningRate = options.LearningRate;
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             using var epochScope = NewDisposeScope();
             var order = randperm(n, generator: generator);
-            double lossSum = 0; long correct = 0, seen = 0;
+            // Per-step losses and correct counts stay on the device and are read once per epoch: a .item() per step
+            // would synchronise every step (it halved MLP throughput). Divergence is then found at the epoch's end
+            // as the first non-finite step loss, so "diverged at step k" is still exact.
+            var losses = new List<Tensor>();
+            var sizes = new List<long>();
+            Tensor? correct = null;
+            long epochStart = step;
             for (long start = 0; start < n; start += batch)
             {
                 using var stepScope = NewDisposeScope();
@@ -45,28 +53,39 @@ public sealed class Trainer
                 var x = data.Inputs.index_select(0, index);
                 var y = data.Targets.index_select(0, index);
                 if (augment is not null) x = augment.Apply(x, generator);
-                foreach (var group in optimizer.ParamGroups)
-                    group.LearningRate = LearningRateSchedule.At(options.Schedule, options.LearningRate, step, totalSteps);
+                if (scheduled)
+                    foreach (var group in optimizer.ParamGroups)
+                        group.LearningRate = LearningRateSchedule.At(options.Schedule, options.LearningRate, step, totalSteps);
                 Tensor Loss(Tensor output, Tensor target) => options.MeanSquaredError ? nn.functional.mse_loss(output, target) : nn.functional.cross_entropy(output, target);
                 optimizer.zero_grad();
                 var output = model.forward(x);
                 var loss = Loss(output, y);
-                double value = loss.detach().to(ScalarType.Float64).item<double>();
                 step++;
-                if (!double.IsFinite(value))
+                if (sam is not null)
                 {
-                    model.eval();
-                    return new TrainingResult(epochs, step, true, step);
+                    double value = sam.Step(MicroBatches(x, y, options.SamMicroBatch, model, Loss));
+                    if (!double.IsFinite(value)) { model.eval(); return new TrainingResult(epochs, step, true, step); }
                 }
-                if (sam is not null) sam.Step(MicroBatches(x, y, options.SamMicroBatch, model, Loss));
                 else { loss.backward(); optimizer.step(); }
-                long m = index.shape[0];
-                lossSum += value * m;
-                seen += m;
-                if (!options.MeanSquaredError) correct += output.argmax(1).eq(y).sum().item<long>();
+                losses.Add(loss.detach().to(ScalarType.Float64).MoveToOuterDisposeScope());
+                sizes.Add(index.shape[0]);
+                if (!options.MeanSquaredError)
+                {
+                    var c = output.argmax(1).eq(y).sum();
+                    correct = correct is null ? c.MoveToOuterDisposeScope() : correct.add_(c);
+                }
             }
+            var stepLosses = stack(losses).data<double>().ToArray();
+            int bad = Array.FindIndex(stepLosses, v => !double.IsFinite(v));
+            if (bad >= 0)
+            {
+                model.eval();
+                return new TrainingResult(epochs, epochStart + bad + 1, true, epochStart + bad + 1);
+            }
+            double lossSum = 0; long seen = 0;
+            for (int i = 0; i < stepLosses.Length; i++) { lossSum += stepLosses[i] * sizes[i]; seen += sizes[i]; }
             if (swa is not null && epoch >= options.SwaStartEpoch) swa.Snapshot();
-            var log = new EpochLog(epoch, lossSum / seen, options.MeanSquaredError ? double.NaN : (double)correct / seen);
+            var log = new EpochLog(epoch, lossSum / seen, options.MeanSquaredError ? double.NaN : (double)correct!.item<long>() / seen);
             epochs.Add(log);
             Progress?.Invoke(log);
         }

@@ -45,8 +45,11 @@ public sealed class RelativeFlatness
             for (int b = 0; b < data.BatchCount; b++)
             {
                 var x = data.GetBatch(b).Inputs;
-                features.Add(model.Features(x).to(ScalarType.Float64));
-                probabilities.Add(network.forward(x).to(ScalarType.Float64).softmax(1));
+                // One forward pass: logits = phi W^T + b from the features (the IFeatureModel contract).
+                var phiBatch = model.Features(x);
+                var logits = nn.functional.linear(phiBatch, model.ClassifierWeight.detach(), model.ClassifierBias?.detach());
+                features.Add(phiBatch.to(ScalarType.Float64));
+                probabilities.Add(logits.to(ScalarType.Float64).softmax(1));
                 sizes.Add(x.shape[0]);
             }
             var phi = cat(features, 0);
