@@ -60,43 +60,20 @@ public sealed class BaselineStore(string folder)
         var profile = r.String(root, "$", "profile");
         var verdicts = Verdicts.All;
         var verdict = r.String(root, "$", "verdict", allowed: verdicts);
-        var comparisons = new List<BaselineComparison>();
-        if (r.Get(root, "$", "comparisons", true) is { } cs)
+        var comparisons = r.Objects(root, "$", "comparisons", (c, p) =>
         {
-            if (cs.ValueKind != JsonValueKind.Array) r.Error("$.comparisons", $"expected an array, found {JsonReader.Describe(cs.ValueKind)}");
-            else
-            {
-                int i = 0;
-                foreach (var c in cs.EnumerateArray())
-                {
-                    string p = $"$.comparisons[{i++}]";
-                    if (!r.IsObject(c, p)) continue;
-                    r.OnlyKnown(c, p, "setting", "metric", "reference", "regime", "verdict", "referenceMedian", "regimeMedian", "rankBiserial", "p", "pAdjusted", "referenceBand", "regimeBand");
-                    var item = new BaselineComparison(r.String(c, p, "setting") ?? "", r.String(c, p, "metric", allowed: MetricCatalog.Names) ?? "",
-                        r.String(c, p, "reference") ?? "", r.String(c, p, "regime") ?? "", r.String(c, p, "verdict", allowed: verdicts) ?? "",
-                        NumberOrNaN(r, c, p, "referenceMedian"), NumberOrNaN(r, c, p, "regimeMedian"), NumberOrNaN(r, c, p, "rankBiserial"),
-                        NumberOrNaN(r, c, p, "p"), NumberOrNaN(r, c, p, "pAdjusted"), ReadBand(r, c, p, "referenceBand"), ReadBand(r, c, p, "regimeBand"));
-                    comparisons.Add(item);
-                }
-            }
-        }
-        var correlations = new List<BaselineCorrelation>();
-        if (r.Get(root, "$", "correlations", true) is { } ks)
+            r.OnlyKnown(c, p, "setting", "metric", "reference", "regime", "verdict", "referenceMedian", "regimeMedian", "rankBiserial", "p", "pAdjusted", "referenceBand", "regimeBand");
+            return new BaselineComparison(r.String(c, p, "setting") ?? "", r.String(c, p, "metric", allowed: MetricCatalog.Names) ?? "",
+                r.String(c, p, "reference") ?? "", r.String(c, p, "regime") ?? "", r.String(c, p, "verdict", allowed: verdicts) ?? "",
+                NumberOrNaN(r, c, p, "referenceMedian"), NumberOrNaN(r, c, p, "regimeMedian"), NumberOrNaN(r, c, p, "rankBiserial"),
+                NumberOrNaN(r, c, p, "p"), NumberOrNaN(r, c, p, "pAdjusted"), ReadBand(r, c, p, "referenceBand"), ReadBand(r, c, p, "regimeBand"));
+        });
+        var correlations = r.Objects(root, "$", "correlations", (c, p) =>
         {
-            if (ks.ValueKind != JsonValueKind.Array) r.Error("$.correlations", $"expected an array, found {JsonReader.Describe(ks.ValueKind)}");
-            else
-            {
-                int i = 0;
-                foreach (var c in ks.EnumerateArray())
-                {
-                    string p = $"$.correlations[{i++}]";
-                    if (!r.IsObject(c, p)) continue;
-                    r.OnlyKnown(c, p, "setting", "x", "y", "verdict", "tau", "tauBand");
-                    correlations.Add(new BaselineCorrelation(r.String(c, p, "setting") ?? "", r.String(c, p, "x") ?? "", r.String(c, p, "y") ?? "",
-                        r.String(c, p, "verdict", allowed: verdicts) ?? "", NumberOrNaN(r, c, p, "tau"), ReadBand(r, c, p, "tauBand")));
-                }
-            }
-        }
+            r.OnlyKnown(c, p, "setting", "x", "y", "verdict", "tau", "tauBand");
+            return new BaselineCorrelation(r.String(c, p, "setting") ?? "", r.String(c, p, "x") ?? "", r.String(c, p, "y") ?? "",
+                r.String(c, p, "verdict", allowed: verdicts) ?? "", NumberOrNaN(r, c, p, "tau"), ReadBand(r, c, p, "tauBand"));
+        });
         if (claim is not null && Path.GetFileName(path) is var name && name != $"{claim}.json" && name != $"{claim}.received.json")
             r.Error("$.claim", $"'{claim}' does not match the file name '{name}'");
         if (errors.Count > 0) throw new SpecException(errors);

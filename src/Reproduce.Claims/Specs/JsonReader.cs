@@ -91,6 +91,22 @@ internal sealed class JsonReader(string file, List<SpecError> errors)
         return list;
     }
 
+    /// <summary>A required array of objects, each read by <paramref name="read"/> with its JSON path ($.name[i]).</summary>
+    public List<T> Objects<T>(JsonElement obj, string path, string name, Func<JsonElement, string, T> read)
+    {
+        var list = new List<T>();
+        var v = Get(obj, path, name, true);
+        if (v is null) return list;
+        if (v.Value.ValueKind != JsonValueKind.Array) { Error($"{path}.{name}", $"expected an array, found {Describe(v.Value.ValueKind)}"); return list; }
+        int i = 0;
+        foreach (var item in v.Value.EnumerateArray())
+        {
+            string p = $"{path}.{name}[{i++}]";
+            if (IsObject(item, p)) list.Add(read(item, p));
+        }
+        return list;
+    }
+
     public static JsonDocument Parse(string file)
     {
         if (!System.IO.File.Exists(file)) throw new SpecException(file, "$", "file not found");
