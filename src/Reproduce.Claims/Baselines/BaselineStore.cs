@@ -17,7 +17,12 @@ public sealed class BaselineStore(string folder)
     public const double RelativeTolerance = 0.2;
     public const double TauTolerance = 0.25;
 
-    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    // Relaxed escaping: these files are read by people ("Aug+SAM", not "Aug\u002BSAM"); they are never embedded in HTML.
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     public string Folder { get; } = Path.GetFullPath(folder);
 

@@ -26,7 +26,8 @@ internal static class MergeCommand
                 var s = target.MergeFrom(shard);
                 Console.Error.WriteLine($"{path}: {s.RunsAdded} runs and {s.MetricsAdded} metrics added ({s.RunsAlreadyPresent} runs, {s.MetricsAlreadyPresent} metrics already present).");
             }
-            var summary = suite.Execute(suite.Plan(), target, new ProgressPrinter(Console.Error));
+            var plan = suite.Plan();
+            var summary = ProgressReporter.Run(plan.Runs.Count, progress => suite.Execute(plan, target, progress));
             Console.Error.WriteLine($"After merge: trained {summary.Trained} missing run(s), {summary.Cached} from store, {summary.MetricsMeasured} metrics measured. Store: {target.Path}");
             return summary.Failed > 0 ? 1 : 0;
         });
