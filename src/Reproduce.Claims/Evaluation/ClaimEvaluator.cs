@@ -87,11 +87,13 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
         var b = Values(setting, regime, metric, runs, metrics, out int db);
         var seeds = a.Keys.Intersect(b.Keys).Order().ToList();
         var refValues = seeds.Select(s => a[s]).ToList();
+        double TrainAccuracy(string r) => Values(setting, r, "train_accuracy", runs, metrics, out _) is { Count: > 0 } v ? BootstrapInterval.Median([.. v.Values]) : double.NaN;
         var regValues = seeds.Select(s => b[s]).ToList();
         var outcome = new ComparisonOutcome
         {
             Setting = setting, Metric = metric, Reference = reference, Regime = regime, Expected = expected, Family = family,
             Seeds = seeds, ReferenceValues = refValues, RegimeValues = regValues, DroppedSeeds = da + db,
+            ReferenceTrainAccuracy = TrainAccuracy(reference), RegimeTrainAccuracy = TrainAccuracy(regime),
             P = double.NaN, POpposite = double.NaN, ReferenceMedian = double.NaN, RegimeMedian = double.NaN, MedianDifference = double.NaN,
             MedianDifferenceLower = double.NaN, MedianDifferenceUpper = double.NaN,
         };
@@ -195,5 +197,9 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
             outcome.VerdictNote = $"{real.Count(v => v == Verdicts.Reproduced)} reproduced, {real.Count(v => v == Verdicts.Contradicted)} contradicted, {real.Count(v => v == Verdicts.Inconclusive)} inconclusive of {real.Count}";
         }
         if (!outcome.AllConverged) outcome.VerdictNote += "; computed on runs that did not reach 99% train accuracy (Base)";
+        var unconverged = outcome.Comparisons.SelectMany(c => new[] { (c.Setting, c.Reference, c.ReferenceTrainAccuracy), (c.Setting, c.Regime, c.RegimeTrainAccuracy) })
+            .Where(t => t.Item3 < ConvergedTrainAccuracy && t.Item2 != "Base").Distinct().ToList();
+        if (unconverged.Count > 0)
+            outcome.VerdictNote += "; not at 99% train accuracy: " + string.Join(", ", unconverged.Select(t => $"{t.Setting}/{t.Item2} {t.Item3:0.###}"));
     }
 }

@@ -31,6 +31,9 @@ public sealed record ComparisonOutcome
     public required IReadOnlyList<double> ReferenceValues { get; init; }
     public required IReadOnlyList<double> RegimeValues { get; init; }
     public int DroppedSeeds { get; init; }
+    /// <summary>Median final train accuracy (evaluation mode) of each side: are both at minima?</summary>
+    public double ReferenceTrainAccuracy { get; init; } = double.NaN;
+    public double RegimeTrainAccuracy { get; init; } = double.NaN;
     public double ReferenceMedian { get; init; }
     public double RegimeMedian { get; init; }
     public double MedianDifference { get; init; }
