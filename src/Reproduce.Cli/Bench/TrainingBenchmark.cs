@@ -77,9 +77,33 @@ internal sealed class TrainingBenchmark(TextWriter output, string repositoryRoot
                     output.WriteLine($"{kind,-7} {threads,7}  {ours,16:0}  {theirs,13}  {ratio}");
                 }
             WorkerSplit(x, y);
+            MemoryOverRuns(x, y);
         }
         finally { Directory.Delete(folder, recursive: true); }
         return 0;
+    }
+
+    /// <summary>Resident memory over 30 train-and-measure cycles (MLP, 1000 images): it must stay flat.</summary>
+    private void MemoryOverRuns(Tensor x, Tensor y)
+    {
+        torch.set_num_threads(2);
+        using var data = new Dataset(x.narrow(0, 0, 1000).reshape(1000, 784).clone(), y.narrow(0, 0, 1000).clone(), "memory");
+        double after5 = 0;
+        for (int i = 1; i <= 30; i++)
+        {
+            using var scope = NewDisposeScope();
+            using var model = new Mlp([784, 128, 10], seed: i);
+            new Trainer().Train(model, data, new TrainerOptions { Epochs = 3, BatchSize = 50, LearningRate = 0.02, Momentum = 0.9, Seed = i });
+            using var source = Measurement.Hessian.TensorBatchSource.Uniform(data.Inputs, data.Targets, 250);
+            new Measurement.Sharpness.SamSharpness { Draws = 5, Seed = i }.Measure(model, Measurement.Hessian.LossKind.CrossEntropy, source);
+            new Measurement.Sharpness.RelativeFlatness().Compute(new Measurement.FeatureModel(model, model.Features, "classifier.weight"), source);
+            using var top = new Measurement.Spectral.LanczosEigensolver { MaxIterations = 20, Tolerance = 1e-3 }.Solve(
+                new Measurement.Hessian.HessianOperator(new Measurement.Hessian.ModelObjective(model, Measurement.Hessian.LossKind.CrossEntropy, source)), 1);
+            if (i == 5) { GC.Collect(); after5 = Timing.ResidentMegabytes(); }
+        }
+        GC.Collect();
+        double after30 = Timing.ResidentMegabytes();
+        output.WriteLine($"Resident memory over train-and-measure cycles (MLP, 1000 images): {after5:0.0} MiB after 5, {after30:0.0} MiB after 30 ({100 * (after30 - after5) / after5:+0.0;-0.0}%)");
     }
 
     /// <summary>Four LeNet runs: one after another with 2 threads, or two at a time with 1 thread each.</summary>
