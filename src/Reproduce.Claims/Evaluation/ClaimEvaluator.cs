@@ -73,6 +73,9 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
                     break;
             }
         }
+        if (claim.Kind == ClaimKind.Condition)
+            foreach (var other in claim.Settings.Skip(1))
+                comparisons.Add(Compare(claim.Settings[0], claim.Metrics[0], claim.Baseline!, claim.Baseline!, claim.Direction, claim.Family, runs, metrics, other));
         return new ClaimOutcome
         {
             ClaimId = claim.Id, Statement = claim.Statement, Support = claim.Support, Kind = claim.Kind.ToString().ToLowerInvariant(), Profile = profile,
@@ -80,20 +83,24 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
         };
     }
 
+    /// <summary>
+    /// Regime vs reference within a setting; or, for a condition claim, the same regime in <paramref name="otherSetting"/>
+    /// vs <paramref name="setting"/> (then the outcome's Setting reads "other vs setting").
+    /// </summary>
     private ComparisonOutcome Compare(string setting, string metric, string reference, string regime, string expected, string family,
-        List<StoredRun> runs, Dictionary<string, Dictionary<string, double>> metrics)
+        List<StoredRun> runs, Dictionary<string, Dictionary<string, double>> metrics, string? otherSetting = null)
     {
         var a = Values(setting, reference, metric, runs, metrics, out int da);
-        var b = Values(setting, regime, metric, runs, metrics, out int db);
+        var b = Values(otherSetting ?? setting, regime, metric, runs, metrics, out int db);
         var seeds = a.Keys.Intersect(b.Keys).Order().ToList();
         var refValues = seeds.Select(s => a[s]).ToList();
-        double TrainAccuracy(string r) => Values(setting, r, "train_accuracy", runs, metrics, out _) is { Count: > 0 } v ? BootstrapInterval.Median([.. v.Values]) : double.NaN;
+        double TrainAccuracy(string s, string r) => Values(s, r, "train_accuracy", runs, metrics, out _) is { Count: > 0 } v ? BootstrapInterval.Median([.. v.Values]) : double.NaN;
         var regValues = seeds.Select(s => b[s]).ToList();
         var outcome = new ComparisonOutcome
         {
-            Setting = setting, Metric = metric, Reference = reference, Regime = regime, Expected = expected, Family = family,
+            Setting = otherSetting is null ? setting : $"{otherSetting} vs {setting}", Metric = metric, Reference = reference, Regime = regime, Expected = expected, Family = family,
             Seeds = seeds, ReferenceValues = refValues, RegimeValues = regValues, DroppedSeeds = da + db,
-            ReferenceTrainAccuracy = TrainAccuracy(reference), RegimeTrainAccuracy = TrainAccuracy(regime),
+            ReferenceTrainAccuracy = TrainAccuracy(setting, reference), RegimeTrainAccuracy = TrainAccuracy(otherSetting ?? setting, regime),
             P = double.NaN, POpposite = double.NaN, ReferenceMedian = double.NaN, RegimeMedian = double.NaN, MedianDifference = double.NaN,
             MedianDifferenceLower = double.NaN, MedianDifferenceUpper = double.NaN,
         };

@@ -59,7 +59,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
          .Append(suite.Options.Alpha).Append(". A claim computed on runs whose Base regime did not reach 99% train accuracy is marked.</p>");
 
         h.Append("<h2>Figures</h2>");
-        var settings = outcomes.SelectMany(o => o.Comparisons.Select(c => c.Setting).Concat(o.Correlations.Select(c => c.Setting))).Distinct().Order().ToList();
+        var settings = suite.AllClaims.Where(c => outcomes.Any(o => o.ClaimId == c.Id)).SelectMany(c => c.Settings).Distinct().Order().ToList();
         foreach (var setting in settings)
         {
             var mine = runs.Where(r => r.Setting == setting && !r.Diverged).ToList();

@@ -8,7 +8,11 @@ using static TorchSharp.torch;
 namespace Reproduce.Claims.Runner;
 
 /// <summary>The training and test subsets of a setting, shaped for its model, plus how its inputs map to pixels.</summary>
-public sealed record SettingData(Dataset Train, Dataset Test, ImageFormat Format);
+public sealed record SettingData(Dataset Train, Dataset Test, ImageFormat? Format)
+{
+    /// <summary>The pixel format for corruptions and attacks; a clear error for non-image data.</summary>
+    public ImageFormat Images => Format ?? throw new ArgumentException($"{Train.Name}: corruption and adversarial metrics need image data.");
+}
 
 /// <summary>
 /// Loads each data set once per process and cuts the subsets a setting asks for: the first TrainSize (TestSize)
@@ -24,14 +28,31 @@ public sealed class DataProvider(ReproduceOptions options) : IDisposable
 
     public SettingData For(SettingProfile block)
     {
-        string key = $"{block.Data}|{block.TrainSize}|{block.TestSize}|{string.Join("x", block.Model.InputShape)}";
+        string key = $"{block.Data}|{block.TrainSize}|{block.TestSize}|{string.Join("x", block.Model.InputShape)}|{block.LabelNoise}|{block.CirclesFactor}|{block.CirclesNoise}";
         lock (gate)
         {
             if (subsets.TryGetValue(key, out var cached)) return cached;
+            if (block.Data == "circles")
+            {
+                // make_circles semantics; the first TrainSize points train, the rest test (the paper: 50 and 50).
+                using var all = Circles.Make(block.TrainSize + block.TestSize, block.CirclesFactor!.Value, block.CirclesNoise ?? 0, DataSeed);
+                var circles = new SettingData(
+                    new Dataset(all.Inputs.narrow(0, 0, block.TrainSize).clone(), all.Targets.narrow(0, 0, block.TrainSize).clone(), $"circles(factor {block.CirclesFactor})/train"),
+                    new Dataset(all.Inputs.narrow(0, block.TrainSize, block.TestSize).clone(), all.Targets.narrow(0, block.TrainSize, block.TestSize).clone(), $"circles(factor {block.CirclesFactor})/test"),
+                    null);
+                subsets[key] = circles;
+                return circles;
+            }
             var (train, test) = Load(block.Data);
             if (block.TrainSize > train.Count) throw new ArgumentException($"{block.Data}: trainSize {block.TrainSize} exceeds the {train.Count} training samples.");
             if (block.TestSize > test.Count) throw new ArgumentException($"{block.Data}: testSize {block.TestSize} exceeds the {test.Count} test samples.");
             var trainSubset = Shape(train.Subset(block.TrainSize, DataSeed), block.Model);
+            if (block.LabelNoise is > 0)
+            {
+                var noisy = RandomLabels.Apply(trainSubset, block.LabelNoise.Value, block.Model.Classes, DataSeed);
+                trainSubset.Dispose();
+                trainSubset = noisy;
+            }
             var testSubset = Shape(test.Subset(block.TestSize, DataSeed), block.Model);
             var format = block.Data switch
             {

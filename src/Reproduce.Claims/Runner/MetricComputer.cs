@@ -73,12 +73,12 @@ public sealed class MetricComputer : IDisposable
             case "ece_equal_mass": return (new ExpectedCalibrationError { Binning = CalibrationBinning.EqualMass }.Compute(TestPredictions).Value, Json(new { bins = 15, binning = "equal-mass" }));
             case "corruption_accuracy":
             {
-                var r = new CorruptionRobustness { Seed = seed }.Evaluate(model, robustness, data.Format);
+                var r = new CorruptionRobustness { Seed = seed }.Evaluate(model, robustness, data.Images);
                 return (r.MeanAccuracy, Json(new { clean = r.CleanAccuracy, perCorruption = r.PerCorruption, samples = robustness.SampleCount }));
             }
             case "pgd_accuracy":
             {
-                var r = new AdversarialRobustness { Steps = 10, Seed = seed }.Evaluate(model, robustness, data.Format, [0.05]);
+                var r = new AdversarialRobustness { Steps = 10, Seed = seed }.Evaluate(model, robustness, data.Images, [0.05]);
                 return (r.Entries[0].Accuracy, Json(new { epsilon = 0.05, steps = 10, attack = r.Attack, samples = robustness.SampleCount }));
             }
             case "sam_sharpness":

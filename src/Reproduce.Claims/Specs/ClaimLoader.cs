@@ -13,7 +13,7 @@ public static class ClaimLoader
     private static readonly string[] Fields =
         ["id", "statement", "source", "kind", "settings", "baseline", "regimes", "metrics", "direction", "test", "family", "support", "notes"];
 
-    public static readonly IReadOnlyList<string> Kinds = ["comparison", "best", "correlation"];
+    public static readonly IReadOnlyList<string> Kinds = ["comparison", "best", "correlation", "condition"];
 
     public static IReadOnlyList<ClaimSpec> LoadFolder(string folder, IReadOnlyDictionary<string, SettingSpec> settings)
     {
@@ -53,10 +53,10 @@ public static class ClaimLoader
             source = new ClaimSource(r.String(s, "$.source", "paper") ?? "", r.String(s, "$.source", "location") ?? "", r.Integer(s, "$.source", "protocolClaim", required: false, min: 1));
         }
         var kindName = r.String(root, "$", "kind", allowed: Kinds);
-        var kind = kindName switch { "comparison" => ClaimKind.Comparison, "best" => ClaimKind.Best, "correlation" => ClaimKind.Correlation, _ => (ClaimKind?)null };
+        var kind = kindName switch { "comparison" => ClaimKind.Comparison, "best" => ClaimKind.Best, "correlation" => ClaimKind.Correlation, "condition" => ClaimKind.Condition, _ => (ClaimKind?)null };
         var settingNames = r.Strings(root, "$", "settings", allowed: settings.Keys.Order().ToList());
         var metrics = r.Strings(root, "$", "metrics", allowed: MetricCatalog.Names);
-        var baseline = r.String(root, "$", "baseline", required: kind is ClaimKind.Comparison or ClaimKind.Best, allowed: RegimeRegistry.Names);
+        var baseline = r.String(root, "$", "baseline", required: kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition, allowed: RegimeRegistry.Names);
         var regimes = r.Strings(root, "$", "regimes", required: false, allowed: RegimeRegistry.Names) ?? [];
         var direction = r.String(root, "$", "direction", allowed: kind == ClaimKind.Correlation ? Directions.Correlation : Directions.Comparison);
         var test = r.String(root, "$", "test", allowed: ClaimSpec.Tests);
@@ -66,9 +66,11 @@ public static class ClaimLoader
 
         // Cross-field rules.
         if (kind == ClaimKind.Correlation && metrics is not null && metrics.Count != 2) r.Error("$.metrics", $"a correlation claim names exactly two metrics [x, y]; found {metrics.Count}");
-        if (kind == ClaimKind.Comparison && metrics is not null && metrics.Count != 1) r.Error("$.metrics", $"a comparison claim names exactly one metric; found {metrics.Count}");
+        if (kind is ClaimKind.Comparison or ClaimKind.Condition && metrics is not null && metrics.Count != 1) r.Error("$.metrics", $"a {kindName} claim names exactly one metric; found {metrics.Count}");
+        if (kind == ClaimKind.Condition && settingNames is not null && settingNames.Count < 2) r.Error("$.settings", "a condition claim compares at least two settings: [reference, compared...]");
+        if (kind == ClaimKind.Condition && regimes.Count > 0) r.Error("$.regimes", "a condition claim compares settings within the one regime named by 'baseline'; leave regimes out");
         if (kind == ClaimKind.Correlation && test is not null && test != "kendall-tau") r.Error("$.test", "a correlation claim uses kendall-tau");
-        if (kind is ClaimKind.Comparison or ClaimKind.Best && test is not null && test != "wilcoxon-signed-rank") r.Error("$.test", "comparison and best claims use wilcoxon-signed-rank");
+        if (kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition && test is not null && test != "wilcoxon-signed-rank") r.Error("$.test", "comparison and best claims use wilcoxon-signed-rank");
         if (baseline is not null && regimes.Contains(baseline)) r.Error("$.regimes", $"'{baseline}' is the baseline and cannot also be listed among the regimes");
         if (kind is ClaimKind.Comparison or ClaimKind.Best && regimes.Count == 0 && r.Get(root, "$", "regimes", false) is not null) r.Error("$.regimes", "must not be empty");
         if (kind is ClaimKind.Comparison or ClaimKind.Best && r.Get(root, "$", "regimes", false) is null) r.Error("$.regimes", "required field is missing");

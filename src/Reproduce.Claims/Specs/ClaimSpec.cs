@@ -9,6 +9,8 @@ public enum ClaimKind
     Best,
     /// <summary>Kendall tau between two metrics over runs, pooled over regimes and within each regime.</summary>
     Correlation,
+    /// <summary>Each later setting vs the first one (e.g. a tighter ring, noisier labels), same regime, paired by seed.</summary>
+    Condition,
 }
 
 /// <summary>The expected direction: for comparisons "higher"/"lower"; for correlations "positive", "negative", "not-positive".</summary>
@@ -33,7 +35,7 @@ public sealed record ClaimSpec
     public required ClaimSource Source { get; init; }
     public required ClaimKind Kind { get; init; }
     public required IReadOnlyList<string> Settings { get; init; }
-    /// <summary>Comparison: the reference regime. Best: the regime claimed best.</summary>
+    /// <summary>Comparison: the reference regime. Best: the regime claimed best. Condition: the regime every setting trains.</summary>
     public string? Baseline { get; init; }
     /// <summary>Comparison: regimes compared with the baseline. Best/Correlation: the regimes taking part.</summary>
     public IReadOnlyList<string> Regimes { get; init; } = [];

@@ -27,6 +27,14 @@ public sealed record SettingProfile
     public int HessianProbes { get; init; } = 50;
     /// <summary>Test images for corruption and adversarial accuracy (the first of the test subset).</summary>
     public int RobustnessSize { get; init; } = 1000;
+    /// <summary>Fraction of training labels replaced by uniform random classes (Zhang et al.); null = none.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? LabelNoise { get; init; }
+    /// <summary>Circles data: ring factor (inner radius / outer; nearer 1 = tighter boundary) and Gaussian noise.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? CirclesFactor { get; init; }
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? CirclesNoise { get; init; }
 }
 
 /// <summary>A named setting (claims/settings/&lt;name&gt;.json): the regimes that make sense for it, and one block per profile.</summary>
