@@ -52,7 +52,8 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
             var baseRuns = runs.Where(r => r.Setting == setting && r.Regime == "Base" && r.Profile == profile && !r.Diverged).ToList();
             double medAcc = acc.Count > 0 ? BootstrapInterval.Median([.. acc.Values]) : double.NaN;
             double medLoss = baseRuns.Count > 0 ? BootstrapInterval.Median([.. baseRuns.Select(r => r.FinalTrainLoss)]) : double.NaN;
-            convergence.Add(new Convergence(setting, medAcc, medLoss, medAcc >= ConvergedTrainAccuracy));
+            // Regression settings have no accuracy: their fit is judged by the train loss, which the report shows.
+            convergence.Add(new Convergence(setting, medAcc, medLoss, settings[setting].For(profile).IsRegression || medAcc >= ConvergedTrainAccuracy));
             switch (claim.Kind)
             {
                 case ClaimKind.Comparison:
@@ -94,6 +95,7 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
         var b = Values(otherSetting ?? setting, regime, metric, runs, metrics, out int db);
         var seeds = a.Keys.Intersect(b.Keys).Order().ToList();
         var refValues = seeds.Select(s => a[s]).ToList();
+        double TrainLoss(string s, string r) => Values(s, r, "train_loss", runs, metrics, out _) is { Count: > 0 } v ? BootstrapInterval.Median([.. v.Values]) : double.NaN;
         double TrainAccuracy(string s, string r) => Values(s, r, "train_accuracy", runs, metrics, out _) is { Count: > 0 } v ? BootstrapInterval.Median([.. v.Values]) : double.NaN;
         var regValues = seeds.Select(s => b[s]).ToList();
         var outcome = new ComparisonOutcome
@@ -101,6 +103,7 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
             Setting = otherSetting is null ? setting : $"{otherSetting} vs {setting}", Metric = metric, Reference = reference, Regime = regime, Expected = expected, Family = family,
             Seeds = seeds, ReferenceValues = refValues, RegimeValues = regValues, DroppedSeeds = da + db,
             ReferenceTrainAccuracy = TrainAccuracy(setting, reference), RegimeTrainAccuracy = TrainAccuracy(otherSetting ?? setting, regime),
+            ReferenceTrainLoss = TrainLoss(setting, reference), RegimeTrainLoss = TrainLoss(otherSetting ?? setting, regime),
             P = double.NaN, POpposite = double.NaN, ReferenceMedian = double.NaN, RegimeMedian = double.NaN, MedianDifference = double.NaN,
             MedianDifferenceLower = double.NaN, MedianDifferenceUpper = double.NaN,
         };
@@ -206,6 +209,9 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
         if (!outcome.AllConverged) outcome.VerdictNote += "; computed on runs that did not reach 99% train accuracy (Base)";
         var unconverged = outcome.Comparisons.SelectMany(c => new[] { (c.Setting, c.Reference, c.ReferenceTrainAccuracy), (c.Setting, c.Regime, c.RegimeTrainAccuracy) })
             .Where(t => t.Item3 < ConvergedTrainAccuracy && t.Item2 != "Base").Distinct().ToList();
+        var fits = outcome.Comparisons.Where(c => !double.IsNaN(c.RegimeTrainLoss) || !double.IsNaN(c.ReferenceTrainLoss)).ToList();
+        if (fits.Count > 0)
+            outcome.VerdictNote += "; median train loss (compared / reference): " + string.Join(", ", fits.Select(c => $"{c.Setting} {c.RegimeTrainLoss:g3} / {c.ReferenceTrainLoss:g3}"));
         if (unconverged.Count > 0)
             outcome.VerdictNote += "; not at 99% train accuracy: " + string.Join(", ", unconverged.Select(t => $"{t.Setting}/{t.Item2} {t.Item3:0.###}"));
     }

@@ -34,6 +34,9 @@ public sealed record ComparisonOutcome
     /// <summary>Median final train accuracy (evaluation mode) of each side: are both at minima?</summary>
     public double ReferenceTrainAccuracy { get; init; } = double.NaN;
     public double RegimeTrainAccuracy { get; init; } = double.NaN;
+    /// <summary>Median final train loss of each side (how well each fit converged; the only fit measure for regression).</summary>
+    public double ReferenceTrainLoss { get; init; } = double.NaN;
+    public double RegimeTrainLoss { get; init; } = double.NaN;
     public double ReferenceMedian { get; init; }
     public double RegimeMedian { get; init; }
     public double MedianDifference { get; init; }

@@ -13,6 +13,8 @@ public static class MetricCatalog
     public static readonly IReadOnlyList<MetricDefinition> All =
     [
         new("test_accuracy", "safety", "higher", "accuracy on the test subset (evaluation mode)", 0.01),
+        new("train_loss", "safety", "lower", "mean loss on the training subset (evaluation mode; MSE for regression settings)", 0.01),
+        new("test_loss", "safety", "lower", "mean loss on the test subset (evaluation mode; MSE for regression settings)", 0.01),
         new("train_accuracy", "safety", "higher", "accuracy on the training subset (evaluation mode)", 0.01),
         new("generalisation_gap", "safety", "lower", "100 x (train accuracy - test accuracy), percentage points", 1.0),
         new("test_nll", "safety", "lower", "negative log-likelihood on the test subset", 0.05),

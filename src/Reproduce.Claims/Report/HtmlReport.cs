@@ -53,7 +53,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
             string opposite = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjustedOpposite)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.PAdjustedOpposite)));
             h.Append($"<tr data-claim=\"{E(o.ClaimId)}\" class=\"{E(cls)}\"><td>{E(o.ClaimId)}</td><td>{E(o.Statement)}</td><td>{regimes}</td><td>{metric}</td><td>{medians}</td><td>{effect}</td><td>{p}</td><td>{by}</td><td>{bh}</td><td>{opposite}</td>")
              .Append($"<td><b>{E(o.Verdict)}</b><br><small>{E(o.VerdictNote)}</small></td><td>{E(baselineVerdicts.GetValueOrDefault(o.ClaimId, "none"))}</td><td>{E(o.Support)}</td>")
-             .Append($"<td>{string.Join("<br>", o.Convergence.Select(c => E($"{c.Setting} {Format.Number(c.BaseTrainAccuracy)}{(c.Converged ? "" : " (not converged)")}")))}</td></tr>");
+             .Append($"<td>{string.Join("<br>", o.Convergence.Select(c => E(double.IsNaN(c.BaseTrainAccuracy) ? $"{c.Setting} loss {Format.Number(c.BaseTrainLoss)}" : $"{c.Setting} {Format.Number(c.BaseTrainAccuracy)}{(c.Converged ? "" : " (not converged)")}")))}</td></tr>");
         }
         h.Append("</table><p>One-sided Wilcoxon signed-rank over seeds, paired by seed; r = matched-pairs rank-biserial correlation; BY = Benjamini-Yekutieli within the family (sharpness, safety) as in the paper, BH = Benjamini-Hochberg beside it; alpha = ")
          .Append(suite.Options.Alpha).Append(". A claim computed on runs whose Base regime did not reach 99% train accuracy is marked.</p>");
@@ -84,7 +84,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
             }
             var curves = mine.GroupBy(r => r.Regime).OrderBy(g => Plots.RegimeOrder.ToList().IndexOf(g.Key)).Select(g =>
             {
-                var logs = g.Select(r => JsonSerializer.Deserialize<List<Training.EpochLog>>(r.EpochsJson) ?? []).Where(l => l.Count > 0).ToList();
+                var logs = g.Select(r => JsonSerializer.Deserialize<List<Training.EpochLog>>(r.EpochsJson, RunExecutor.EpochJson) ?? []).Where(l => l.Count > 0).ToList();
                 int epochs = logs.Count == 0 ? 0 : logs.Min(l => l.Count);
                 return (g.Key, Enumerable.Range(1, epochs).Select(e => (double)e).ToArray(), Enumerable.Range(0, epochs).Select(e => logs.Average(l => l[e].Loss)).ToArray());
             }).Where(c => c.Item2.Length > 0).ToList();
@@ -110,7 +110,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
             var d = data.For(block);
             int n = Math.Min(block.MeasureSize, 500);
             using var source = TensorBatchSource.Uniform(d.Train.Inputs.narrow(0, 0, n), d.Train.Targets.narrow(0, 0, n), 250);
-            var op = new HessianOperator(new ModelObjective(loaded.Model, LossKind.CrossEntropy, source));
+            var op = new HessianOperator(new ModelObjective(loaded.Model, block.IsRegression ? LossKind.MeanSquaredError : LossKind.CrossEntropy, source));
             var density = new StochasticLanczosQuadrature { Probes = 2, Steps = 40, Seed = 0 }.Estimate(op);
             double lo = density.Nodes.SelectMany(v => v).Min(), hi = density.Nodes.SelectMany(v => v).Max(), pad = 0.05 * (hi - lo + 1e-9);
             var grid = Enumerable.Range(0, 200).Select(i => lo - pad + (hi - lo + 2 * pad) * i / 199.0).ToArray();

@@ -19,7 +19,7 @@ public static class MarkdownReport
         s.AppendLine("| --- | --- | --- | --- | --- | --- |");
         foreach (var o in outcomes)
             s.AppendLine($"| {o.ClaimId} | {o.Support} | **{o.Verdict}** | {baselineVerdicts.GetValueOrDefault(o.ClaimId, "none")} | "
-                + $"{string.Join(", ", o.Convergence.Select(c => $"{c.Setting} {Format.Number(c.BaseTrainAccuracy)}"))} | {o.VerdictNote} |");
+                + $"{string.Join(", ", o.Convergence.Select(c => double.IsNaN(c.BaseTrainAccuracy) ? $"{c.Setting} loss {Format.Number(c.BaseTrainLoss)}" : $"{c.Setting} {Format.Number(c.BaseTrainAccuracy)}"))} | {o.VerdictNote} |");
         s.AppendLine();
         s.AppendLine("## Comparisons");
         s.AppendLine();
@@ -31,7 +31,7 @@ public static class MarkdownReport
             foreach (var c in o.Comparisons)
                 s.AppendLine($"| {o.ClaimId} | {c.Setting} | {c.Metric} | {c.Regime} vs {c.Reference} | {c.Expected} | {Format.Number(c.ReferenceMedian)} | {Format.Number(c.RegimeMedian)} | "
                     + $"{Format.Number(c.MedianDifference)} [{Format.Number(c.MedianDifferenceLower)}, {Format.Number(c.MedianDifferenceUpper)}] | {Format.Number(c.RankBiserial)} | {c.Seeds.Count}{(c.DroppedSeeds > 0 ? $" ({c.DroppedSeeds} diverged)" : "")} | "
-                    + $"{Format.P(c.P)} | {Format.P(c.PAdjusted)} | {Format.P(c.PAdjustedBh)} | {Format.P(c.PAdjustedOpposite)} | {Format.Number(c.RegimeTrainAccuracy)} / {Format.Number(c.ReferenceTrainAccuracy)} | {c.Verdict} |");
+                    + $"{Format.P(c.P)} | {Format.P(c.PAdjusted)} | {Format.P(c.PAdjustedBh)} | {Format.P(c.PAdjustedOpposite)} | {(double.IsNaN(c.RegimeTrainAccuracy) ? $"loss {Format.Number(c.RegimeTrainLoss)} / {Format.Number(c.ReferenceTrainLoss)}" : $"{Format.Number(c.RegimeTrainAccuracy)} / {Format.Number(c.ReferenceTrainAccuracy)}")} | {c.Verdict} |");
         var cors = outcomes.SelectMany(o => o.Correlations.Select(c => (o.ClaimId, c))).ToList();
         if (cors.Count > 0)
         {

@@ -28,7 +28,7 @@ public sealed class DataProvider(ReproduceOptions options) : IDisposable
 
     public SettingData For(SettingProfile block)
     {
-        string key = $"{block.Data}|{block.TrainSize}|{block.TestSize}|{string.Join("x", block.Model.InputShape)}|{block.LabelNoise}|{block.CirclesFactor}|{block.CirclesNoise}";
+        string key = $"{block.Data}|{block.TrainSize}|{block.TestSize}|{string.Join("x", block.Model.InputShape)}|{block.LabelNoise}|{block.CirclesFactor}|{block.CirclesNoise}|{block.Function}";
         lock (gate)
         {
             if (subsets.TryGetValue(key, out var cached)) return cached;
@@ -42,6 +42,17 @@ public sealed class DataProvider(ReproduceOptions options) : IDisposable
                     null);
                 subsets[key] = circles;
                 return circles;
+            }
+            if (block.Data == "functions2d")
+            {
+                // The paper: points uniform on [-3.5, 3.5]^2; the first TrainSize train, the rest test.
+                using var all = Functions2D.Sample(block.Function!, block.TrainSize + block.TestSize, DataSeed);
+                var fit = new SettingData(
+                    new Dataset(all.Inputs.narrow(0, 0, block.TrainSize).clone(), all.Targets.narrow(0, 0, block.TrainSize).clone(), $"{block.Function}/train"),
+                    new Dataset(all.Inputs.narrow(0, block.TrainSize, block.TestSize).clone(), all.Targets.narrow(0, block.TrainSize, block.TestSize).clone(), $"{block.Function}/test"),
+                    null);
+                subsets[key] = fit;
+                return fit;
             }
             var (train, test) = Load(block.Data);
             if (block.TrainSize > train.Count) throw new ArgumentException($"{block.Data}: trainSize {block.TrainSize} exceeds the {train.Count} training samples.");

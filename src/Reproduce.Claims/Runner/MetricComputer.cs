@@ -31,6 +31,7 @@ public sealed class MetricComputer : IDisposable
     public MetricComputer(FeatureNetwork model, SettingProfile block, Regime regime, SettingData data, int seed)
     {
         this.model = model; this.block = block; this.regime = regime; this.data = data; this.seed = seed;
+        Loss = block.IsRegression ? LossKind.MeanSquaredError : LossKind.CrossEntropy;
         model.eval();
         using var scope = NewDisposeScope();
         measure = TensorBatchSource.Uniform(data.Train.Inputs.narrow(0, 0, block.MeasureSize), data.Train.Targets.narrow(0, 0, block.MeasureSize), MeasureBatch);
@@ -40,8 +41,13 @@ public sealed class MetricComputer : IDisposable
         robustness = TensorBatchSource.Uniform(data.Test.Inputs.narrow(0, 0, r), data.Test.Targets.narrow(0, 0, r), 500);
     }
 
+    /// <summary>Cross-entropy for classification settings, MSE for regression ones.</summary>
+    public LossKind Loss { get; }
+
     private Predictions? testPredictions;
-    public Predictions TestPredictions => testPredictions ??= Predictions.Collect(model, test);
+    public Predictions TestPredictions => testPredictions ??= block.IsRegression
+        ? throw new ArgumentException($"{data.Train.Name}: class predictions (accuracy, calibration, consistency, Fisher-Rao, relative flatness) need a classification setting.")
+        : Predictions.Collect(model, test);
 
     private static string Json(object o) => JsonSerializer.Serialize(o);
 
@@ -51,9 +57,12 @@ public sealed class MetricComputer : IDisposable
         using var scope = NewDisposeScope();
         switch (metric)
         {
+            case "train_loss": return (DataLoss.Evaluate(model, Loss, train), Json(new { loss = Loss.ToString(), samples = train.SampleCount }));
+            case "test_loss": return (DataLoss.Evaluate(model, Loss, test), Json(new { loss = Loss.ToString(), samples = test.SampleCount }));
             case "test_accuracy": return (ClassificationMetrics.Accuracy(TestPredictions), Json(new { samples = TestPredictions.Count }));
             case "train_accuracy":
             {
+                _ = TestPredictions;
                 using var p = Predictions.Collect(model, train);
                 return (ClassificationMetrics.Accuracy(p), Json(new { samples = p.Count, mode = "eval" }));
             }
@@ -83,17 +92,19 @@ public sealed class MetricComputer : IDisposable
             }
             case "sam_sharpness":
             {
-                var r = new SamSharpness { Rho = 0.005, Draws = block.SamDraws, Seed = seed }.Measure(model, LossKind.CrossEntropy, measure);
+                var r = new SamSharpness { Rho = 0.005, Draws = block.SamDraws, Seed = seed }.Measure(model, Loss, measure);
                 return (r.Value, Json(new { r.StandardError, r.Rho, r.Draws, r.ParameterCount, r.PerturbedEntries, averaging = r.Averaging.ToString() }));
             }
             case "fisher_rao":
             case "fisher_rao_paper":
             {
+                _ = TestPredictions;
                 var fr = new FisherRaoNorm { Factor = metric == "fisher_rao" ? FisherRaoFactor.Liang : FisherRaoFactor.PaperCode }.Compute(model, measure);
                 return (fr.Value, Json(new { factor = fr.Factor.ToString(), fr.WeightLayers, fr.Constant, fr.Samples }));
             }
             case "relative_flatness":
             {
+                _ = TestPredictions;
                 var r = new RelativeFlatness().Compute(Adapter(), measure);
                 return (r.Value, Json(new { r.FeatureNormalised, reduction = r.Reduction.ToString(), augmentedData = false, r.Samples }));
             }
@@ -109,19 +120,19 @@ public sealed class MetricComputer : IDisposable
             }
             case "hessian_top_eigenvalue":
             {
-                var op = new HessianOperator(new ModelObjective(model, LossKind.CrossEntropy, measure));
+                var op = new HessianOperator(new ModelObjective(model, Loss, measure));
                 using var r = new LanczosEigensolver { Tolerance = 1e-4, MaxIterations = 60, Seed = seed }.Solve(op, 1);
                 return (r.Values[0], Json(new { r.ApplyCount, r.Converged, residual = r.ResidualNorms[0], samples = measure.SampleCount }));
             }
             case "hessian_trace":
             {
-                var op = new HessianOperator(new ModelObjective(model, LossKind.CrossEntropy, measure));
+                var op = new HessianOperator(new ModelObjective(model, Loss, measure));
                 var r = new HutchinsonTrace { Probes = block.HessianProbes, Seed = seed }.Estimate(op);
                 return (r.Value, Json(new { r.StandardError, r.Probes, samples = measure.SampleCount }));
             }
             case "adaptive_sharpness":
             {
-                var r = new AdaptiveSharpness { Rho = 0.1, Steps = 10, Seed = seed }.Measure(new ModelObjective(model, LossKind.CrossEntropy, measure));
+                var r = new AdaptiveSharpness { Rho = 0.1, Steps = 10, Seed = seed }.Measure(new ModelObjective(model, Loss, measure));
                 return (r.Value, Json(new { r.Rho, norm = r.Norm.ToString(), steps = r.StepsOrDraws, r.BaseLoss }));
             }
             default: throw new ArgumentException($"Metric '{metric}' is not computed per run.");

@@ -60,7 +60,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         var existing = store.GetRun(run.Key);
         var have = store.Metrics(run.Key);
         var missing = metrics.Where(m => !have.ContainsKey(m)).ToList();
-        if (existing is not null && (existing.Diverged || (missing.Count == 0 && store.Predictions(run.Key) is not null)))
+        if (existing is not null && (existing.Diverged || (missing.Count == 0 && (run.Block.IsRegression || store.Predictions(run.Key) is not null))))
         {
             progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Cached, existing.Diverged ? existing.DivergedAtStep is { } s ? $"diverged at step {s}" : "diverged" : "stored", 0));
             return (RunPhase.Cached, 0);
@@ -80,11 +80,11 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
             var recipe = new TrainerOptions
             {
                 Epochs = run.Block.Epochs, BatchSize = run.Block.BatchSize, LearningRate = run.Block.LearningRate, Momentum = run.Block.Momentum,
-                Optimiser = run.Block.Optimiser, Schedule = run.Block.Schedule, Seed = run.Seed,
+                Optimiser = run.Block.Optimiser, Schedule = run.Block.Schedule, Seed = run.Seed, MeanSquaredError = run.Block.IsRegression,
             }.With(run.Regime);
             progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Training, $"{recipe.Epochs} epochs", clock.Elapsed.TotalSeconds));
             var result = new Trainer().Train(model, setting.Train, recipe);
-            var epochs = JsonSerializer.Serialize(result.Epochs);
+            var epochs = JsonSerializer.Serialize(result.Epochs, EpochJson);
             if (result.Diverged)
             {
                 store.SaveRun(new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, true, result.DivergedAtStep,
@@ -94,8 +94,8 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                 return (RunPhase.Diverged, 0);
             }
             model.eval();
-            double trainLoss = FinalLoss(model, setting);
-            double trainAccuracy = Trainer.Accuracy(model, setting.Train);
+            double trainLoss = FinalLoss(model, setting, run.Block);
+            double trainAccuracy = run.Block.IsRegression ? double.NaN : Trainer.Accuracy(model, setting.Train);
             if (options.Checkpoints)
                 Checkpoint.Save(checkpoint, model, new Dictionary<string, string>
                 {
@@ -103,10 +103,14 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                     ["seed"] = run.Seed.ToString(), ["recipe"] = run.CanonicalJson, ["code_version"] = provenance.CodeVersion,
                 });
             using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.Seed);
-            var p = computer.TestPredictions;
-            store.SaveRun(new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, false, null,
-                trainLoss, trainAccuracy, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson()),
-                p.Probabilities.to(ScalarType.Float32).data<float>().ToArray(), p.Labels.data<long>().ToArray(), (int)p.Classes);
+            var stored = new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, false, null,
+                trainLoss, trainAccuracy, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson());
+            if (run.Block.IsRegression) store.SaveRun(stored, null, null, 0);
+            else
+            {
+                var p = computer.TestPredictions;
+                store.SaveRun(stored, p.Probabilities.to(ScalarType.Float32).data<float>().ToArray(), p.Labels.data<long>().ToArray(), (int)p.Classes);
+            }
             missing = metrics.ToList();
         }
         int count = MeasureAll(model, run, setting, missing, index, total, clock);
@@ -118,7 +122,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
     private int MeasureAll(FeatureNetwork model, RunSpec run, SettingData setting, IReadOnlyList<string> metrics, int index, int total, Stopwatch clock)
     {
         using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.Seed);
-        if (store.Predictions(run.Key) is null)
+        if (!run.Block.IsRegression && store.Predictions(run.Key) is null)
         {
             var p = computer.TestPredictions;
             var existing = store.GetRun(run.Key)!;
@@ -136,11 +140,14 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         return count;
     }
 
-    private static double FinalLoss(FeatureNetwork model, SettingData setting)
+    private static double FinalLoss(FeatureNetwork model, SettingData setting, Specs.SettingProfile block)
     {
         using var source = Measurement.Hessian.TensorBatchSource.Uniform(setting.Train.Inputs, setting.Train.Targets, 1000);
-        return Measurement.Sharpness.DataLoss.Evaluate(model, Measurement.Hessian.LossKind.CrossEntropy, source);
+        return Measurement.Sharpness.DataLoss.Evaluate(model, block.IsRegression ? Measurement.Hessian.LossKind.MeanSquaredError : Measurement.Hessian.LossKind.CrossEntropy, source);
     }
+
+    /// <summary>Epoch logs may hold NaN (accuracy of a regression run): written as the JSON string "NaN".</summary>
+    public static readonly JsonSerializerOptions EpochJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
     /// <summary>Disagreement and JS per run: the mean over the other seeds of the same (setting, regime).</summary>
     private int MeasureGroups(RunPlan plan)

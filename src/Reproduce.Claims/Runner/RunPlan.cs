@@ -22,6 +22,9 @@ public sealed class RunPlan
     /// <summary>Always measured: convergence and the gap need train accuracy; every report shows test accuracy.</summary>
     public static readonly IReadOnlyList<string> AlwaysMeasured = ["train_accuracy", "test_accuracy"];
 
+    /// <summary>Regression settings: how well the function is fitted, on both subsets.</summary>
+    public static readonly IReadOnlyList<string> AlwaysMeasuredRegression = ["train_loss", "test_loss"];
+
     public static RunPlan Build(IEnumerable<ClaimSpec> claims, IReadOnlyDictionary<string, SettingSpec> settings, string profile)
     {
         var runs = new Dictionary<string, RunSpec>();
@@ -39,7 +42,7 @@ public sealed class RunPlan
                         var run = new RunSpec(settingName, profile, block, RegimeRegistry.Get(regimeName), seed);
                         var key = run.Key;
                         runs.TryAdd(key, run);
-                        if (!metrics.TryGetValue(key, out var set)) metrics[key] = set = [.. AlwaysMeasured];
+                        if (!metrics.TryGetValue(key, out var set)) metrics[key] = set = [.. (block.IsRegression ? AlwaysMeasuredRegression : AlwaysMeasured)];
                         // Base runs carry every metric of the claim (they are the reference of comparisons and correlations).
                         foreach (var m in claim.Metrics) set.Add(m);
                         if (claim.Metrics.Contains("generalisation_gap")) { set.Add("train_accuracy"); set.Add("test_accuracy"); }

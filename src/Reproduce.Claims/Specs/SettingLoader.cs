@@ -8,7 +8,7 @@ namespace Reproduce.Claims.Specs;
 /// <summary>Reads and validates claims/settings/*.json: name = file name, regimes known, one block per profile.</summary>
 public static class SettingLoader
 {
-    public static readonly IReadOnlyList<string> DataSets = ["fashion-mnist", "cifar10", "circles"];
+    public static readonly IReadOnlyList<string> DataSets = ["fashion-mnist", "cifar10", "circles", "functions2d"];
 
     public static IReadOnlyDictionary<string, SettingSpec> LoadFolder(string folder)
     {
@@ -53,7 +53,7 @@ public static class SettingLoader
         if (!r.IsObject(e, path)) return null;
         int before = r.Errors.Count;
         r.OnlyKnown(e, path, "data", "model", "trainSize", "testSize", "measureSize", "epochs", "batchSize", "learningRate", "momentum",
-            "optimiser", "schedule", "seeds", "samDraws", "hessianProbes", "robustnessSize", "labelNoise", "circlesFactor", "circlesNoise");
+            "optimiser", "schedule", "seeds", "samDraws", "hessianProbes", "robustnessSize", "labelNoise", "circlesFactor", "circlesNoise", "function");
         var data = r.String(e, path, "data", allowed: DataSets);
         ModelSpec? model = null;
         if (r.Get(e, path, "model", true) is { } m)
@@ -83,6 +83,10 @@ public static class SettingLoader
         var circlesFactor = r.Number(e, path, "circlesFactor", required: data == "circles", min: 1e-6, max: 1 - 1e-6);
         var circlesNoise = r.Number(e, path, "circlesNoise", required: false, min: 0, max: 10);
         if (data != "circles" && (circlesFactor is not null || circlesNoise is not null)) r.Error($"{path}.circlesFactor", "circles options apply only to data 'circles'");
+        var function = r.String(e, path, "function", required: data == "functions2d", allowed: [.. Training.Data.Functions2D.Targets.Keys]);
+        if (data != "functions2d" && function is not null) r.Error($"{path}.function", "a target function applies only to data 'functions2d'");
+        if (data == "functions2d" && model is not null && (model.Classes != 1 || model.InputShape.Count != 1 || model.InputShape[0] != 2))
+            r.Error($"{path}.model", "functions2d needs a model from 2 inputs to 1 output (inputShape [2], classes 1)");
         if (measureSize is not null && trainSize is not null && measureSize > trainSize) r.Error($"{path}.measureSize", $"{measureSize} exceeds trainSize {trainSize}");
         if (robustness > (testSize ?? int.MaxValue)) r.Error($"{path}.robustnessSize", $"{robustness} exceeds testSize {testSize}");
         if (model is not null && regimes.Any(n => RegimeRegistry.Contains(n) && RegimeRegistry.Get(n).Augment) && !model.IsImage)
@@ -93,7 +97,7 @@ public static class SettingLoader
             Data = data!, Model = model!, TrainSize = trainSize!.Value, TestSize = testSize!.Value, MeasureSize = measureSize!.Value,
             Epochs = epochs!.Value, BatchSize = batch!.Value, LearningRate = lr!.Value, Momentum = momentum, Optimiser = optimiser,
             Schedule = schedule, Seeds = seeds!.Value, SamDraws = samDraws, HessianProbes = probes, RobustnessSize = robustness,
-            LabelNoise = labelNoise, CirclesFactor = circlesFactor, CirclesNoise = data == "circles" ? circlesNoise ?? 0 : null,
+            LabelNoise = labelNoise, CirclesFactor = circlesFactor, CirclesNoise = data == "circles" ? circlesNoise ?? 0 : null, Function = function,
         };
     }
 }

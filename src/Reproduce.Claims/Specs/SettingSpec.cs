@@ -35,6 +35,13 @@ public sealed record SettingProfile
     public double? CirclesFactor { get; init; }
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? CirclesNoise { get; init; }
+    /// <summary>functions2d data: the target (sphere, booth, three-hump-camel, himmelblau, rosenbrock, beale, rastrigin).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Function { get; init; }
+
+    /// <summary>Regression settings train and measure with MSE; classification ones with cross-entropy.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsRegression => Data == "functions2d";
 }
 
 /// <summary>A named setting (claims/settings/&lt;name&gt;.json): the regimes that make sense for it, and one block per profile.</summary>
