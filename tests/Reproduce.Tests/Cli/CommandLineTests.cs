@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Text.Json;
+using NUnit.Framework;
+using Reproduce.Tests.Support;
+using Reproduce.Training.Checkpoints;
+using Reproduce.Training.Models;
+
+namespace Reproduce.Tests.Cli;
+
+/// <summary>
+/// The command line's contract, through the built executable (the test project does not reference the CLI, so
+/// nothing depends on it): exit code 2 with a message for usage and input errors, JSON on stdout for machines.
+/// </summary>
+[TestFixture, Category("Unit"), NonParallelizable]
+public class CommandLineTests
+{
+    private static string Cli()
+    {
+        foreach (var config in new[] { "Release", "Debug" })
+        {
+            var path = Repository.Path("src", "Reproduce.Cli", "bin", config, "net10.0", "linux-x64", "reproduce.dll");
+            if (File.Exists(path)) return path;
+        }
+        Assert.Fail("reproduce.dll is not built: run `dotnet build Reproduce.sln -c Release` (make test does).");
+        return "";
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet", [Cli(), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repository.Root };
+        psi.Environment["OMP_WAIT_POLICY"] = "passive";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000)) { p.Kill(true); Assert.Fail("the CLI did not finish in 2 minutes"); }
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Test]
+    public void UsageAndInputErrorsExitWithTwoAndAMessage()
+    {
+        var unknownProfile = Run("run", "--profile", "huge");
+        Assert.That(unknownProfile.Code, Is.EqualTo(2));
+        Assert.That(unknownProfile.Err, Does.Contain("Profile: unknown profile 'huge'"));
+        var unknownOption = Run("run", "--bogus");
+        Assert.That(unknownOption.Code, Is.EqualTo(2));
+        var missingCheckpoint = Run("measure", "/nonexistent/model.safetensors");
+        Assert.That(missingCheckpoint.Code, Is.EqualTo(2));
+        Assert.That(missingCheckpoint.Err, Does.Contain("/nonexistent/model.safetensors"));
+        var noFilterMatch = Run("list", "--filter", "no-such-claim");
+        Assert.That(noFilterMatch.Code, Is.EqualTo(2));
+        Assert.That(noFilterMatch.Err, Does.Contain("matches no claim"));
+    }
+
+    [Test]
+    public void ListAndMeasureSpeakJson()
+    {
+        var list = Run("list", "--json", "--profile", "smoke");
+        Assert.That(list.Code, Is.EqualTo(0), list.Err);
+        var claims = JsonDocument.Parse(list.Out).RootElement;
+        Assert.That(claims.GetArrayLength(), Is.EqualTo(Directory.GetFiles(Repository.Path("claims"), "*.json").Count(f => !f.EndsWith(".schema.json", StringComparison.Ordinal))));
+
+        var folder = Repository.TempFolder("measure");
+        try
+        {
+            var path = Path.Combine(folder, "m.safetensors");
+            using (var model = ModelSpec.ForMlp([784, 16, 10]).Build(3))
+                Checkpoint.Save(path, model, new Dictionary<string, string> { ["regime"] = "Base" });
+            var measured = Run("measure", path, "--train-size", "200", "--test-size", "200", "--measure-size", "100", "--metric", "fisher_rao", "--metric", "test_accuracy");
+            Assert.That(measured.Code, Is.EqualTo(0), measured.Err);
+            var metrics = JsonDocument.Parse(measured.Out).RootElement.GetProperty("metrics");
+            Assert.That(metrics.GetProperty("fisher_rao").GetProperty("value").GetDouble(), Is.GreaterThan(0));
+            Assert.That(metrics.GetProperty("test_accuracy").GetProperty("value").GetDouble(), Is.InRange(0.0, 1.0));
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+}
