@@ -32,27 +32,17 @@ public sealed class DataProvider(ReproduceOptions options) : IDisposable
         lock (gate)
         {
             if (subsets.TryGetValue(key, out var cached)) return cached;
-            if (block.Data == "circles")
+            // Generated data sets: TrainSize + TestSize points drawn with the data seed; the first TrainSize train.
+            // Circles: make_circles semantics (the paper: 50 and 50). functions2d: uniform on [-3.5, 3.5]^2.
+            if (block.Data is "circles" or "functions2d")
             {
-                // make_circles semantics; the first TrainSize points train, the rest test (the paper: 50 and 50).
-                using var all = Circles.Make(block.TrainSize + block.TestSize, block.CirclesFactor!.Value, block.CirclesNoise ?? 0, DataSeed);
-                var circles = new SettingData(
-                    new Dataset(all.Inputs.narrow(0, 0, block.TrainSize).clone(), all.Targets.narrow(0, 0, block.TrainSize).clone(), $"circles(factor {block.CirclesFactor})/train"),
-                    new Dataset(all.Inputs.narrow(0, block.TrainSize, block.TestSize).clone(), all.Targets.narrow(0, block.TrainSize, block.TestSize).clone(), $"circles(factor {block.CirclesFactor})/test"),
-                    null);
-                subsets[key] = circles;
-                return circles;
-            }
-            if (block.Data == "functions2d")
-            {
-                // The paper: points uniform on [-3.5, 3.5]^2; the first TrainSize train, the rest test.
-                using var all = Functions2D.Sample(block.Function!, block.TrainSize + block.TestSize, DataSeed);
-                var fit = new SettingData(
-                    new Dataset(all.Inputs.narrow(0, 0, block.TrainSize).clone(), all.Targets.narrow(0, 0, block.TrainSize).clone(), $"{block.Function}/train"),
-                    new Dataset(all.Inputs.narrow(0, block.TrainSize, block.TestSize).clone(), all.Targets.narrow(0, block.TrainSize, block.TestSize).clone(), $"{block.Function}/test"),
-                    null);
-                subsets[key] = fit;
-                return fit;
+                using var all = block.Data == "circles"
+                    ? Circles.Make(block.TrainSize + block.TestSize, block.CirclesFactor!.Value, block.CirclesNoise ?? 0, DataSeed)
+                    : Functions2D.Sample(block.Function!, block.TrainSize + block.TestSize, DataSeed);
+                string name = block.Data == "circles" ? $"circles(factor {block.CirclesFactor})" : block.Function!;
+                var generated = new SettingData(Slice(all, 0, block.TrainSize, $"{name}/train"), Slice(all, block.TrainSize, block.TestSize, $"{name}/test"), null);
+                subsets[key] = generated;
+                return generated;
             }
             var (train, test) = Load(block.Data);
             if (block.TrainSize > train.Count) throw new ArgumentException($"{block.Data}: trainSize {block.TrainSize} exceeds the {train.Count} training samples.");
@@ -76,6 +66,9 @@ public sealed class DataProvider(ReproduceOptions options) : IDisposable
             return data;
         }
     }
+
+    private static Dataset Slice(Dataset all, long start, long count, string name) =>
+        new(all.Inputs.narrow(0, start, count).clone(), all.Targets.narrow(0, start, count).clone(), name);
 
     private (Dataset, Dataset) Load(string name)
     {
