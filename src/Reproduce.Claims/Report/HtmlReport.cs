@@ -38,7 +38,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
          .Append(", ").Append(provenance.Threads).Append(" threads, ").Append(runs.Count).Append(" runs (").Append(runs.Count(r => r.Diverged)).Append(" diverged).</p>");
         if (!Plots.FontAvailable) h.Append("<p class=\"warn\">No system font was found: plot text is missing. Install fonts-dejavu-core.</p>");
 
-        h.Append("<h2>Verdicts</h2><table id=\"verdicts\"><tr><th>claim</th><th>statement</th><th>regimes</th><th>metric</th><th>medians (regime vs reference)</th><th>effect r</th><th>p</th><th>p adj BY</th><th>p adj BH</th><th>p adj opposite (BY)</th><th>verdict</th><th>baseline verdict</th><th>paper's support</th><th>Base train acc.</th></tr>");
+        h.Append("<h2>Verdicts</h2><table id=\"verdicts\"><tr><th>claim</th><th>statement</th><th>regimes</th><th>metric</th><th>medians (regime vs reference)</th><th>effect r</th><th>p</th><th>p adj BY</th><th>p adj BH</th><th>p adj opposite (BY)</th><th>verdict</th><th>baseline verdict</th><th>paper's support</th><th>Base train acc. (loss)</th></tr>");
         foreach (var o in outcomes)
         {
             string cls = o.Verdict.Split(' ')[0];
@@ -53,7 +53,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
             string opposite = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjustedOpposite)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.PAdjustedOpposite)));
             h.Append($"<tr data-claim=\"{E(o.ClaimId)}\" class=\"{E(cls)}\"><td>{E(o.ClaimId)}</td><td>{E(o.Statement)}</td><td>{regimes}</td><td>{metric}</td><td>{medians}</td><td>{effect}</td><td>{p}</td><td>{by}</td><td>{bh}</td><td>{opposite}</td>")
              .Append($"<td><b>{E(o.Verdict)}</b><br><small>{E(o.VerdictNote)}</small></td><td>{E(baselineVerdicts.GetValueOrDefault(o.ClaimId, "none"))}</td><td>{E(o.Support)}</td>")
-             .Append($"<td>{string.Join("<br>", o.Convergence.Select(c => E(double.IsNaN(c.BaseTrainAccuracy) ? $"{c.Setting} loss {Format.Number(c.BaseTrainLoss)}" : $"{c.Setting} {Format.Number(c.BaseTrainAccuracy)}{(c.Converged ? "" : " (not converged)")}")))}</td></tr>");
+             .Append($"<td>{string.Join("<br>", o.Convergence.Select(c => E(double.IsNaN(c.BaseTrainAccuracy) ? $"{c.Setting} loss {Format.Number(c.BaseTrainLoss)}" : $"{c.Setting} {Format.Number(c.BaseTrainAccuracy)} (loss {Format.Number(c.BaseTrainLoss)}){(c.Converged ? "" : " not converged")}")))}</td></tr>");
         }
         h.Append("</table><p>One-sided Wilcoxon signed-rank over seeds, paired by seed; r = matched-pairs rank-biserial correlation; BY = Benjamini-Yekutieli within the family (sharpness, safety) as in the paper, BH = Benjamini-Hochberg beside it; alpha = ")
          .Append(suite.Options.Alpha).Append(". A claim computed on runs whose Base regime did not reach 99% train accuracy is marked.</p>");

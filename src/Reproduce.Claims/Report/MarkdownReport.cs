@@ -15,11 +15,11 @@ public static class MarkdownReport
             + $"{outcomes.Count(o => o.Verdict is Verdicts.Partly or Verdicts.Mixed)} partly or mixed, {outcomes.Count(o => o.Verdict == Verdicts.Inconclusive)} inconclusive, "
             + $"{outcomes.Count(o => o.Verdict == Verdicts.NoData)} without data, of {outcomes.Count} claims. Provenance: {provenance}");
         s.AppendLine();
-        s.AppendLine("| claim | paper's support | verdict | baseline verdict | Base train acc. | note |");
+        s.AppendLine("| claim | paper's support | verdict | baseline verdict | Base train acc. (loss) | note |");
         s.AppendLine("| --- | --- | --- | --- | --- | --- |");
         foreach (var o in outcomes)
             s.AppendLine($"| {o.ClaimId} | {o.Support} | **{o.Verdict}** | {baselineVerdicts.GetValueOrDefault(o.ClaimId, "none")} | "
-                + $"{string.Join(", ", o.Convergence.Select(c => double.IsNaN(c.BaseTrainAccuracy) ? $"{c.Setting} loss {Format.Number(c.BaseTrainLoss)}" : $"{c.Setting} {Format.Number(c.BaseTrainAccuracy)}"))} | {o.VerdictNote} |");
+                + $"{string.Join(", ", o.Convergence.Select(c => double.IsNaN(c.BaseTrainAccuracy) ? $"{c.Setting} loss {Format.Number(c.BaseTrainLoss)}" : $"{c.Setting} {Format.Number(c.BaseTrainAccuracy)} (loss {Format.Number(c.BaseTrainLoss)})"))} | {o.VerdictNote} |");
         s.AppendLine();
         s.AppendLine("## Comparisons");
         s.AppendLine();

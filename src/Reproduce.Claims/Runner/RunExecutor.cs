@@ -23,6 +23,10 @@ namespace Reproduce.Claims.Runner;
 public sealed class RunExecutor(ReproduceOptions options, ResultStore store, DataProvider data, Provenance provenance, IProgress<RunEvent>? progress = null)
 {
     private static readonly object BuildGate = new();
+    private readonly ThreadLocal<double> share = new();
+
+    /// <summary>Reports an event stamped with the current run's share of the work.</summary>
+    private void Report(RunEvent e) => progress?.Report(e with { Share = share.Value });
 
     public ExecutionSummary Execute(RunPlan plan, CancellationToken cancel = default)
     {
@@ -31,8 +35,14 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         int trained = 0, cached = 0, diverged = 0, failed = 0, measured = 0, index = 0;
         var failures = new List<string>();
         var gate = new object();
-        Parallel.ForEach(plan.Runs, new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancel }, run =>
+        // Longest first (by estimated cost), handed out one at a time: the workers finish together instead of one
+        // waiting on a long tail of SAM runs. Order does not change any result: every run draws from its own seeds.
+        double totalCost = plan.Runs.Sum(r => r.EstimatedCost);
+        var ordered = plan.Runs.Select((r, i) => (r, i)).OrderByDescending(t => t.r.EstimatedCost).ThenBy(t => t.i).Select(t => t.r).ToList();
+        var partitioner = System.Collections.Concurrent.Partitioner.Create(ordered, System.Collections.Concurrent.EnumerablePartitionerOptions.NoBuffering);
+        Parallel.ForEach(partitioner, new ParallelOptions { MaxDegreeOfParallelism = options.Workers, CancellationToken = cancel }, run =>
         {
+            share.Value = totalCost > 0 ? run.EstimatedCost / totalCost : 0;
             int i;
             lock (gate) i = ++index;
             try
@@ -47,7 +57,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 lock (gate) { failed++; failures.Add($"{run.Describe()}: {e.Message}"); }
-                progress?.Report(new RunEvent(i, plan.Runs.Count, run.Describe(), RunPhase.Failed, e.Message, 0));
+                Report(new RunEvent(i, plan.Runs.Count, run.Describe(), RunPhase.Failed, e.Message, 0));
             }
         });
         measured += MeasureGroups(plan);
@@ -62,7 +72,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         var missing = metrics.Where(m => !have.ContainsKey(m)).ToList();
         if (existing is not null && (existing.Diverged || (missing.Count == 0 && (run.Block.IsRegression || store.Predictions(run.Key) is not null))))
         {
-            progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Cached, existing.Diverged ? existing.DivergedAtStep is { } s ? $"diverged at step {s}" : "diverged" : "stored", 0));
+            Report(new RunEvent(index, total, run.Describe(), RunPhase.Cached, existing.Diverged ? existing.DivergedAtStep is { } s ? $"diverged at step {s}" : "diverged" : "stored", 0));
             return (RunPhase.Cached, 0);
         }
         using var scope = NewDisposeScope();
@@ -82,14 +92,14 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                 Epochs = run.Block.Epochs, BatchSize = run.Block.BatchSize, LearningRate = run.Block.LearningRate, Momentum = run.Block.Momentum,
                 Optimiser = run.Block.Optimiser, Schedule = run.Block.Schedule, Seed = run.Seed, MeanSquaredError = run.Block.IsRegression,
             }.With(run.Regime);
-            progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Training, $"{recipe.Epochs} epochs", clock.Elapsed.TotalSeconds));
+            Report(new RunEvent(index, total, run.Describe(), RunPhase.Training, $"{recipe.Epochs} epochs", clock.Elapsed.TotalSeconds));
             var result = new Trainer().Train(model, setting.Train, recipe);
             var epochs = JsonSerializer.Serialize(result.Epochs, EpochJson);
             if (result.Diverged)
             {
                 store.SaveRun(new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, true, result.DivergedAtStep,
                     double.NaN, double.NaN, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson()), null, null, 0);
-                progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Diverged, result.Describe(), clock.Elapsed.TotalSeconds));
+                Report(new RunEvent(index, total, run.Describe(), RunPhase.Diverged, result.Describe(), clock.Elapsed.TotalSeconds));
                 model.Dispose();
                 return (RunPhase.Diverged, 0);
             }
@@ -115,7 +125,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         }
         int count = MeasureAll(model, run, setting, missing, index, total, clock);
         model.Dispose();
-        progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Finished, $"{count} metrics", clock.Elapsed.TotalSeconds));
+        Report(new RunEvent(index, total, run.Describe(), RunPhase.Finished, $"{count} metrics", clock.Elapsed.TotalSeconds));
         return (RunPhase.Finished, count);
     }
 
@@ -131,7 +141,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         int count = 0;
         foreach (var metric in metrics)
         {
-            progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Measuring, metric, clock.Elapsed.TotalSeconds));
+            Report(new RunEvent(index, total, run.Describe(), RunPhase.Measuring, metric, clock.Elapsed.TotalSeconds));
             var started = Stopwatch.StartNew();
             var (value, details) = computer.Compute(metric);
             store.SaveMetric(new StoredMetric(run.Key, metric, value, details, started.Elapsed.TotalSeconds));

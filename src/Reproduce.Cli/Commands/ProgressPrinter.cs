@@ -11,16 +11,18 @@ internal sealed class ProgressPrinter(TextWriter writer) : IProgress<RunEvent>
 {
     private readonly Stopwatch clock = Stopwatch.StartNew();
     private readonly object gate = new();
-    private int worked, done;
+    private double workedShare, doneShare;
 
     public void Report(RunEvent e)
     {
         lock (gate)
         {
-            if (e.Phase is RunPhase.Finished or RunPhase.Diverged) { worked++; done++; }
-            else if (e.Phase is RunPhase.Cached or RunPhase.Failed) done++;
+            // ETA from the estimated work, not the run count: a SAM run on a CNN costs twenty MLP runs.
+            if (e.Phase is RunPhase.Finished or RunPhase.Diverged) { workedShare += e.Share; doneShare += e.Share; }
+            else if (e.Phase is RunPhase.Cached or RunPhase.Failed) doneShare += e.Share;
             if (e.Phase == RunPhase.Measuring) return;
-            string eta = worked > 0 && done < e.Total ? $", ETA {TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / worked * (e.Total - done)):hh\\:mm\\:ss}" : "";
+            double remaining = Math.Max(0, 1 - doneShare);
+            string eta = workedShare > 0 && remaining > 1e-9 ? $", ETA {TimeSpan.FromSeconds(clock.Elapsed.TotalSeconds / workedShare * remaining):hh\\:mm\\:ss}" : "";
             writer.WriteLine($"[{e.Index}/{e.Total}] {e.Run}: {e.Phase.ToString().ToLowerInvariant()} {e.Detail} ({e.Seconds:0.0} s; elapsed {clock.Elapsed:hh\\:mm\\:ss}{eta})");
         }
     }

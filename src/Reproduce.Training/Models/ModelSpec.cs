@@ -55,6 +55,22 @@ public sealed record ModelSpec
         };
     }
 
+    /// <summary>
+    /// Approximate multiply-adds of one forward pass per sample, convolutions weighted x3 (they run slower per MAC
+    /// than GEMMs here). Only for scheduling and ETAs: it never touches a result.
+    /// </summary>
+    [JsonIgnore]
+    public double ApproximateCostPerSample => Kind switch
+    {
+        "mlp" => Widths is { Count: > 1 } w ? w.Zip(w.Skip(1), (a, b) => (double)a * b).Sum() : 1,
+        "lenet" when Channels is { Count: 2 } c && Widths is { Count: 2 } h && InputShape.Count == 3 =>
+            3 * ((double)c[0] * InputShape[0] * 25 * InputShape[1] * InputShape[2] + (double)c[1] * c[0] * 25 * Math.Pow(InputShape[1] / 2 - 4, 2))
+            + (double)c[1] * Math.Pow((InputShape[1] / 2 - 4) / 2, 2) * h[0] + (double)h[0] * h[1] + (double)h[1] * Classes,
+        "resnet" when Channels is { } c && Blocks is { } b && InputShape.Count == 3 =>
+            3 * Enumerable.Range(0, c.Count).Sum(i => 2.0 * b[i] * 9 * c[i] * c[i] * InputShape[1] * InputShape[2] / Math.Pow(4, i)),
+        _ => 1,
+    };
+
     /// <summary>Is this sample shape an image (C, H, W), so that crop-and-flip augmentation applies?</summary>
     [JsonIgnore] public bool IsImage => InputShape.Count == 3;
 
