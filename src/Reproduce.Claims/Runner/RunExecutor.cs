@@ -111,6 +111,10 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                 {
                     ["run_key"] = run.Key, ["setting"] = run.Setting, ["profile"] = run.Profile, ["regime"] = run.Regime.Name,
                     ["seed"] = run.Seed.ToString(), ["recipe"] = run.CanonicalJson, ["code_version"] = provenance.CodeVersion,
+                    ["data_subset"] = $"{run.Block.Data}: first {run.Block.TrainSize} training and {run.Block.TestSize} test samples of the permutation seeded {DataProvider.DataSeed}"
+                        + (run.Block.LabelNoise is > 0 ? $", {run.Block.LabelNoise:P0} random labels" : "") + (run.Block.Function is { } f ? $", target {f}" : "")
+                        + (run.Block.CirclesFactor is { } cf ? $", ring factor {cf}" : ""),
+                    ["torchsharp"] = provenance.TorchSharpVersion,
                 });
             using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.Seed);
             var stored = new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, false, null,

@@ -25,6 +25,16 @@ public class RunnerTests
         using var store = suite.OpenStore();
         var first = suite.Execute(plan, store);
         Assert.That(first, Has.Property("Trained").EqualTo(9).And.Property("Failed").EqualTo(0));
+        // Every run left a checkpoint that rebuilds its model and says where it came from.
+        var checkpoints = Directory.GetFiles(suite.Options.CheckpointFolder, "*.safetensors");
+        Assert.That(checkpoints, Has.Length.EqualTo(9));
+        using (var loaded = Reproduce.Training.Checkpoints.Checkpoint.Load(Path.Combine(suite.Options.CheckpointFolder, $"{baseRun.Key}.safetensors")))
+        {
+            Assert.That(loaded.Metadata.Keys, Is.SupersetOf(new[] { "model_spec", "regime", "seed", "recipe", "data_subset", "code_version", "torchsharp" }));
+            Assert.That(loaded.Metadata["regime"], Is.EqualTo("Base"));
+            Assert.That(loaded.Metadata["data_subset"], Does.Contain("first 120 training"));
+            Assert.That(loaded.Model.Spec, Is.EqualTo(baseRun.Block.Model));
+        }
         var second = suite.Execute(plan, store);
         Assert.That(second, Has.Property("Trained").EqualTo(0).And.Property("Cached").EqualTo(9), "a second run is served from the store");
         var outcomes = suite.Evaluate(store);
