@@ -33,6 +33,7 @@ public static class MetricCatalog
         new("hessian_top_eigenvalue", "sharpness", null, "largest Hessian eigenvalue of the training loss on the measure subset (Lanczos)", 0.0),
         new("hessian_trace", "sharpness", null, "Hessian trace of the training loss on the measure subset (Hutchinson, Rademacher)", 0.0),
         new("adaptive_sharpness", "sharpness", null, "adaptive worst-case l2 sharpness, rho 0.1, 10 ascent steps (Andriushchenko et al. 2023)", 0.0),
+        new("epsilon_sharpness", "sharpness", null, "Keskar et al.'s epsilon-sharpness in percent, eps 1e-3, 10 sign-ascent steps in the box", 0.0),
     ];
 
     public static IReadOnlyList<string> Names => [.. All.Select(m => m.Name)];

@@ -135,6 +135,11 @@ public sealed class MetricComputer : IDisposable
                 var r = new AdaptiveSharpness { Rho = 0.1, Steps = 10, Seed = seed }.Measure(new ModelObjective(model, Loss, measure));
                 return (r.Value, Json(new { r.Rho, norm = r.Norm.ToString(), steps = r.StepsOrDraws, r.BaseLoss }));
             }
+            case "epsilon_sharpness":
+            {
+                var r = new EpsilonSharpness { Epsilon = 1e-3, Steps = 10, Seed = seed }.Measure(new ModelObjective(model, Loss, measure));
+                return (r.Value, Json(new { r.Epsilon, r.Steps, r.BaseLoss, r.MaxLoss }));
+            }
             default: throw new ArgumentException($"Metric '{metric}' is not computed per run.");
         }
     }

@@ -40,9 +40,9 @@ internal static class PerturbationAscent
                 Tensor next;
                 if (norm == PerturbationNorm.L2)
                 {
-                    double gn = gu.norm().item<double>();
+                    double gn = gu.norm().to(ScalarType.Float64).item<double>();
                     next = gn > 0 ? u + gu * (eta / gn) : u;
-                    double un = next.norm().item<double>();
+                    double un = next.norm().to(ScalarType.Float64).item<double>();
                     if (un > rho) next = next * (rho / un);
                 }
                 else next = (u + gu.sign() * eta).clamp(-rho, rho);

@@ -106,6 +106,35 @@ public class WorstCaseAscentTests
 }
 
 [TestFixture, Category("Unit")]
+public class Float32SharpnessTests
+{
+    [Test]
+    public void EveryPerturbationMeasureRunsOnAFloat32ModelAndRestoresIt()
+    {
+        // The models the suite trains are float32; the oracle tests above are float64. A float32 path once threw.
+        using var scope = NewDisposeScope();
+        var model = new Mlp([6, 8, 3], seed: 4);
+        model.eval();
+        var x = randn(new long[] { 20, 6 }, generator: new Generator(2));
+        var y = randint(0, 3, new long[] { 20 }, generator: new Generator(3));
+        using var source = TensorBatchSource.Uniform(x, y, 7);
+        var objective = new ModelObjective(model, LossKind.CrossEntropy, source);
+        var before = model.parameters().Select(p => p.detach().clone()).ToList();
+        var results = new[]
+        {
+            new AdaptiveSharpness { Norm = PerturbationNorm.L2, Steps = 3 }.Measure(objective).Value,
+            new AdaptiveSharpness { Norm = PerturbationNorm.LInfinity, Steps = 3 }.Measure(objective).Value,
+            new AdaptiveSharpness { Case = SharpnessCase.Average, Draws = 3 }.Measure(objective).Value,
+            new EpsilonSharpness { Steps = 3 }.Measure(objective).Value,
+            new SamSharpness { Draws = 3 }.Measure(model, LossKind.CrossEntropy, source).Value,
+        };
+        Assert.That(results, Is.All.Not.NaN);
+        Assert.That(results[0], Is.GreaterThan(0));
+        Assert.That(model.parameters().Zip(before).All(p => p.First.eq(p.Second).all().item<bool>()), Is.True, "parameters restored bit for bit");
+    }
+}
+
+[TestFixture, Category("Unit")]
 public class ReparameterisationTests
 {
     [TestCase(5.0)]
