@@ -7,4 +7,8 @@ public enum RunPhase { Cached, Training, Measuring, Finished, Diverged, Failed }
 public sealed record RunEvent(int Index, int Total, string Run, RunPhase Phase, string Detail, double Seconds, double Share = 0);
 
 /// <summary>What an execution did.</summary>
-public sealed record ExecutionSummary(int Trained, int Cached, int Diverged, int Failed, int MetricsMeasured, double Seconds, IReadOnlyList<string> Failures);
+public sealed record ExecutionSummary(int Trained, int Cached, int Diverged, int Failed, int MetricsMeasured, double Seconds, IReadOnlyList<string> Failures)
+{
+    /// <summary>Runs that were stored but lacked a metric, measured from their checkpoint without retraining.</summary>
+    public int Remeasured { get; init; }
+}

@@ -32,7 +32,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
     {
         torch.set_num_threads(Math.Max(1, options.Threads / options.Workers));
         var clock = Stopwatch.StartNew();
-        int trained = 0, cached = 0, diverged = 0, failed = 0, measured = 0, index = 0;
+        int trained = 0, remeasured = 0, cached = 0, diverged = 0, failed = 0, measured = 0, index = 0;
         var failures = new List<string>();
         var gate = new object();
         // Longest first (by estimated cost), handed out one at a time: the workers finish together instead of one
@@ -47,11 +47,14 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
             lock (gate) i = ++index;
             try
             {
-                var (outcome, count) = ExecuteOne(run, plan.MetricsByRun[run.Key].Where(m => !RunPlan.IsPerGroup(m)).ToList(), i, plan.Runs.Count);
+                var (outcome, count, fromCheckpoint) = ExecuteOne(run, plan.MetricsByRun[run.Key].Where(m => !RunPlan.IsPerGroup(m)).ToList(), i, plan.Runs.Count);
                 lock (gate)
                 {
                     measured += count;
-                    if (outcome == RunPhase.Cached) cached++; else if (outcome == RunPhase.Diverged) diverged++; else trained++;
+                    if (outcome == RunPhase.Cached) cached++;
+                    else if (outcome == RunPhase.Diverged) diverged++;
+                    else if (fromCheckpoint) remeasured++;
+                    else trained++;
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -61,10 +64,10 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
             }
         });
         measured += MeasureGroups(plan);
-        return new ExecutionSummary(trained, cached, diverged, failed, measured, clock.Elapsed.TotalSeconds, failures);
+        return new ExecutionSummary(trained, cached, diverged, failed, measured, clock.Elapsed.TotalSeconds, failures) { Remeasured = remeasured };
     }
 
-    private (RunPhase, int) ExecuteOne(RunSpec run, IReadOnlyList<string> metrics, int index, int total)
+    private (RunPhase, int, bool FromCheckpoint) ExecuteOne(RunSpec run, IReadOnlyList<string> metrics, int index, int total)
     {
         var clock = Stopwatch.StartNew();
         var existing = store.GetRun(run.Key);
@@ -73,13 +76,14 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         if (existing is not null && (existing.Diverged || (missing.Count == 0 && (run.Block.IsRegression || store.Predictions(run.Key) is not null))))
         {
             Report(new RunEvent(index, total, run.Describe(), RunPhase.Cached, existing.Diverged ? existing.DivergedAtStep is { } s ? $"diverged at step {s}" : "diverged" : "stored", 0));
-            return (RunPhase.Cached, 0);
+            return (RunPhase.Cached, 0, false);
         }
         using var scope = NewDisposeScope();
         var setting = data.For(run.Block);
         string checkpoint = Path.Combine(options.CheckpointFolder, $"{run.Key}.safetensors");
         FeatureNetwork model;
-        if (existing is not null && File.Exists(checkpoint))
+        bool fromCheckpoint = existing is not null && File.Exists(checkpoint);
+        if (fromCheckpoint)
         {
             var loaded = Checkpoint.Load(checkpoint);
             model = loaded.Model;
@@ -101,7 +105,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                     double.NaN, double.NaN, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson()), null, null, 0);
                 Report(new RunEvent(index, total, run.Describe(), RunPhase.Diverged, result.Describe(), clock.Elapsed.TotalSeconds));
                 model.Dispose();
-                return (RunPhase.Diverged, 0);
+                return (RunPhase.Diverged, 0, false);
             }
             model.eval();
             double trainLoss = FinalLoss(model, setting, run.Block);
@@ -130,7 +134,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         int count = MeasureAll(model, run, setting, missing, index, total, clock);
         model.Dispose();
         Report(new RunEvent(index, total, run.Describe(), RunPhase.Finished, $"{count} metrics", clock.Elapsed.TotalSeconds));
-        return (RunPhase.Finished, count);
+        return (RunPhase.Finished, count, fromCheckpoint);
     }
 
     private int MeasureAll(FeatureNetwork model, RunSpec run, SettingData setting, IReadOnlyList<string> metrics, int index, int total, Stopwatch clock)

@@ -44,7 +44,7 @@ internal static class RunCommand
         Console.Error.WriteLine($"Profile {options.Profile}: {suite.Claims.Count} claims, {plan.Runs.Count} runs; store {options.StorePath}; {options.Threads} threads, {options.Workers} worker(s).");
         using var store = suite.OpenStore();
         var summary = ProgressReporter.Run(plan.Runs.Count, progress => suite.Execute(plan, store, progress));
-        Console.Error.WriteLine($"Trained {summary.Trained}, from store {summary.Cached}, diverged {summary.Diverged}, failed {summary.Failed}; {summary.MetricsMeasured} metrics measured in {summary.Seconds:0} s.");
+        Console.Error.WriteLine($"Trained {summary.Trained}, re-measured from checkpoints {summary.Remeasured}, from store {summary.Cached}, diverged {summary.Diverged}, failed {summary.Failed}; {summary.MetricsMeasured} metrics measured in {summary.Seconds:0} s.");
         foreach (var f in summary.Failures) Console.Error.WriteLine($"  failed: {f}");
         if (shard is not null)
         {
