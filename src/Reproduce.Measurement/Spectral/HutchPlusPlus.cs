@@ -33,7 +33,7 @@ public sealed class HutchPlusPlus
         g = g - q.mm(q.t().mm(g));
         var ag = ApplyColumns(op, g);
         var rest = (g * ag).sum(dim: 0).data<double>().ToArray();
-        var (mean, se) = HutchinsonTrace.MeanAndStandardError(rest);
+        var (mean, se) = SampleStatistics.MeanAndStandardError(rest);
         return new TraceEstimate(top + mean, se, 3L * s, s, "Hutch++");
     }
 

@@ -28,14 +28,7 @@ public sealed class HutchinsonTrace
             samples[j] = z.dot(op.Apply(z.to(op.Dtype)).to(ScalarType.Float64)).item<double>();
             if (!double.IsFinite(samples[j])) throw new NonFiniteValueException($"Hutchinson probe {j} gave a non-finite value.");
         }
-        var (mean, se) = MeanAndStandardError(samples);
+        var (mean, se) = SampleStatistics.MeanAndStandardError(samples);
         return new TraceEstimate(mean, se, Probes, Probes, "Hutchinson (Rademacher)");
-    }
-
-    internal static (double Mean, double StandardError) MeanAndStandardError(IReadOnlyList<double> samples)
-    {
-        double mean = samples.Average();
-        double variance = samples.Sum(x => (x - mean) * (x - mean)) / (samples.Count - 1);
-        return (mean, Math.Sqrt(variance / samples.Count));
     }
 }
