@@ -76,12 +76,5 @@ public sealed class ModelObjective : IObjective
     }
 
     /// <summary>The objective's value, L(theta), as a double.</summary>
-    public double Value()
-    {
-        using var _ = NewDisposeScope();
-        using var noGrad = no_grad();
-        double total = 0;
-        for (int t = 0; t < TermCount; t++) total += Term(t).to(ScalarType.Float64).item<double>();
-        return total;
-    }
+    public double Value() => ObjectiveValue.Of(this);
 }

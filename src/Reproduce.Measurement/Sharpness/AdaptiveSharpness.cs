@@ -41,25 +41,17 @@ public sealed class AdaptiveSharpness
             return new AdaptiveSharpnessResult(outcome.MaxLoss - outcome.BaseLoss, 0, Case, Norm, Rho, Steps, outcome.BaseLoss);
         }
         if (Draws < 1) throw new ArgumentOutOfRangeException(nameof(Draws), Draws, "At least one draw.");
-        var parameters = objective.Parameters;
-        var saved = parameters.Select(p => p.detach().clone()).ToList();
         double baseLoss = PerturbationAscent.Loss(objective);
         var generator = new Generator((ulong)Seed);
         var values = new double[Draws];
-        try
-        {
+        using (var snapshot = new ParameterSnapshot(objective.Parameters))
             for (int d = 0; d < Draws; d++)
             {
                 using var drawScope = NewDisposeScope();
-                var delta = ParameterVector.Unflatten(randn(scale.shape, dtype: scale.dtype, generator: generator) * scale * Rho, parameters);
-                using (no_grad()) for (int i = 0; i < parameters.Count; i++) parameters[i].add_(delta[i]);
-                try { values[d] = PerturbationAscent.Loss(objective) - baseLoss; }
-                finally { using (no_grad()) for (int i = 0; i < parameters.Count; i++) parameters[i].copy_(saved[i]); }
+                snapshot.SetOffset(randn(scale.shape, dtype: scale.dtype, generator: generator) * scale * Rho);
+                values[d] = PerturbationAscent.Loss(objective) - baseLoss;
             }
-        }
-        finally { using (no_grad()) for (int i = 0; i < parameters.Count; i++) parameters[i].copy_(saved[i]); }
-        double mean = values.Average();
-        double se = Draws > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (Draws - 1) / Draws) : double.NaN;
+        var (mean, se) = SampleStatistics.MeanAndStandardError(values);
         return new AdaptiveSharpnessResult(mean, se, Case, PerturbationNorm.L2, Rho, Draws, baseLoss);
     }
 }

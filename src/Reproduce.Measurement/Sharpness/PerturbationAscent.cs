@@ -18,58 +18,40 @@ internal static class PerturbationAscent
 
     public static Outcome Run(IObjective objective, Tensor scale, double rho, PerturbationNorm norm, int steps, double stepFraction, long seed)
     {
-        var parameters = objective.Parameters;
-        var saved = parameters.Select(p => p.detach().clone().DetachFromDisposeScope()).ToList();
-        try
+        using var snapshot = new ParameterSnapshot(objective.Parameters);
+        double baseLoss = Loss(objective);
+        if (rho == 0) return new Outcome(baseLoss, baseLoss, 0);
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)seed);
+        var u = (rand(scale.shape, dtype: scale.dtype, generator: generator) * 2 - 1) * (0.5 * rho / (norm == PerturbationNorm.L2 ? Math.Sqrt(scale.numel()) : 1));
+        double eta = stepFraction * rho;
+        double best = double.NegativeInfinity;
+        for (int t = 0; t <= steps; t++)
         {
-            double baseLoss = Loss(objective);
-            if (rho == 0) return new Outcome(baseLoss, baseLoss, 0);
-            using var scope = NewDisposeScope();
-            var generator = new Generator((ulong)seed);
-            var u = (rand(scale.shape, dtype: scale.dtype, generator: generator) * 2 - 1) * (0.5 * rho / (norm == PerturbationNorm.L2 ? Math.Sqrt(scale.numel()) : 1));
-            double eta = stepFraction * rho;
-            double best = double.NegativeInfinity;
-            for (int t = 0; t <= steps; t++)
+            using var stepScope = NewDisposeScope();
+            snapshot.SetOffset(scale * u);
+            var (value, gradient) = LossAndGradient(objective);
+            best = Math.Max(best, value);
+            if (t == steps) break;
+            var gu = scale * gradient;
+            Tensor next;
+            if (norm == PerturbationNorm.L2)
             {
-                using var stepScope = NewDisposeScope();
-                Apply(parameters, saved, scale * u);
-                var (value, gradient) = LossAndGradient(objective);
-                best = Math.Max(best, value);
-                if (t == steps) break;
-                var gu = scale * gradient;
-                Tensor next;
-                if (norm == PerturbationNorm.L2)
-                {
-                    double gn = gu.norm().to(ScalarType.Float64).item<double>();
-                    next = gn > 0 ? u + gu * (eta / gn) : u;
-                    double un = next.norm().to(ScalarType.Float64).item<double>();
-                    if (un > rho) next = next * (rho / un);
-                }
-                else next = (u + gu.sign() * eta).clamp(-rho, rho);
-                u.copy_(next);
+                double gn = gu.norm().to(ScalarType.Float64).item<double>();
+                next = gn > 0 ? u + gu * (eta / gn) : u;
+                double un = next.norm().to(ScalarType.Float64).item<double>();
+                if (un > rho) next = next * (rho / un);
             }
-            return new Outcome(baseLoss, best, steps);
+            else next = (u + gu.sign() * eta).clamp(-rho, rho);
+            u.copy_(next);
         }
-        finally
-        {
-            using (no_grad()) for (int i = 0; i < parameters.Count; i++) parameters[i].copy_(saved[i]);
-            foreach (var s in saved) s.Dispose();
-        }
+        return new Outcome(baseLoss, best, steps);
     }
 
-    private static void Apply(IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> saved, Tensor delta)
-    {
-        using var noGrad = no_grad();
-        var pieces = ParameterVector.Unflatten(delta, parameters);
-        for (int i = 0; i < parameters.Count; i++) parameters[i].copy_(saved[i] + pieces[i]);
-    }
-
+    /// <summary>The objective's value; a non-finite one is an error, not a sharpness.</summary>
     internal static double Loss(IObjective objective)
     {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        double total = 0;
-        for (int t = 0; t < objective.TermCount; t++) total += objective.Term(t).to(ScalarType.Float64).item<double>();
+        double total = ObjectiveValue.Of(objective);
         if (!double.IsFinite(total)) throw new NonFiniteValueException($"The objective is {total}.");
         return total;
     }

@@ -38,11 +38,9 @@ public sealed class SamSharpness
         if (Rho == 0) return new SamSharpnessResult(0, 0, 0, 0, parameterCount, entries, Averaging);
         double baseLoss = loss();
         var generator = new Generator((ulong)Seed);
-        var saved = state.Select(t => t.detach().clone().DetachFromDisposeScope()).ToList();
         double scale = Rho / Math.Sqrt(parameterCount);
         var values = new double[Draws];
-        try
-        {
+        using (var snapshot = new ParameterSnapshot(state))
             for (int d = 0; d < Draws; d++)
             {
                 using (var scope = NewDisposeScope())
@@ -50,23 +48,11 @@ public sealed class SamSharpness
                     foreach (var t in state) t.add_(randn(t.shape, dtype: t.dtype, generator: generator) * scale);
                 double perturbed;
                 try { perturbed = loss(); }
-                finally { Restore(state, saved); }
+                finally { snapshot.Restore(); }
                 values[d] = Math.Abs(perturbed - baseLoss) / Rho;
                 if (!double.IsFinite(values[d])) throw new NonFiniteValueException($"SAM sharpness draw {d} is not finite.");
             }
-        }
-        finally
-        {
-            foreach (var s in saved) s.Dispose();
-        }
-        double mean = values.Average();
-        double se = Draws > 1 ? Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (Draws - 1) / Draws) : double.NaN;
+        var (mean, se) = SampleStatistics.MeanAndStandardError(values);
         return new SamSharpnessResult(mean, se, Rho, Draws, parameterCount, entries, Averaging);
-    }
-
-    private static void Restore(IReadOnlyList<Tensor> state, IReadOnlyList<Tensor> saved)
-    {
-        using var noGrad = no_grad();
-        for (int i = 0; i < state.Count; i++) state[i].copy_(saved[i]);
     }
 }
