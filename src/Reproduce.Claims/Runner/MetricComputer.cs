@@ -44,10 +44,21 @@ public sealed class MetricComputer : IDisposable
     /// <summary>Cross-entropy for classification settings, MSE for regression ones.</summary>
     public LossKind Loss { get; }
 
-    private Predictions? testPredictions;
-    public Predictions TestPredictions => testPredictions ??= block.IsRegression
-        ? throw new ArgumentException($"{data.Train.Name}: class predictions (accuracy, calibration, consistency, Fisher-Rao, relative flatness) need a classification setting.")
-        : Predictions.Collect(model, test);
+    public bool IsRegression => block.IsRegression;
+
+    private void RequireClassification()
+    {
+        if (block.IsRegression)
+            throw new ArgumentException($"{data.Train.Name}: class predictions (accuracy, calibration, consistency, Fisher-Rao, relative flatness) need a classification setting.");
+    }
+
+    private Predictions? testPredictions, trainPredictions;
+
+    /// <summary>Predictions on the test subset, computed once per run.</summary>
+    public Predictions TestPredictions { get { RequireClassification(); return testPredictions ??= Predictions.Collect(model, test); } }
+
+    /// <summary>Predictions on the training subset (evaluation mode), computed once per run.</summary>
+    public Predictions TrainPredictions { get { RequireClassification(); return trainPredictions ??= Predictions.Collect(model, train); } }
 
     private static string Json(object o) => JsonSerializer.Serialize(o);
 
@@ -61,15 +72,10 @@ public sealed class MetricComputer : IDisposable
             case "test_loss": return (DataLoss.Evaluate(model, Loss, test), Json(new { loss = Loss.ToString(), samples = test.SampleCount }));
             case "test_accuracy": return (ClassificationMetrics.Accuracy(TestPredictions), Json(new { samples = TestPredictions.Count }));
             case "train_accuracy":
-            {
-                _ = TestPredictions;
-                using var p = Predictions.Collect(model, train);
-                return (ClassificationMetrics.Accuracy(p), Json(new { samples = p.Count, mode = "eval" }));
-            }
+                return (ClassificationMetrics.Accuracy(TrainPredictions), Json(new { samples = TrainPredictions.Count, mode = "eval" }));
             case "generalisation_gap":
             {
-                using var p = Predictions.Collect(model, train);
-                double trainAcc = ClassificationMetrics.Accuracy(p), testAcc = ClassificationMetrics.Accuracy(TestPredictions);
+                double trainAcc = ClassificationMetrics.Accuracy(TrainPredictions), testAcc = ClassificationMetrics.Accuracy(TestPredictions);
                 return (ClassificationMetrics.GeneralisationGapPercent(trainAcc, testAcc), Json(new { trainAccuracy = trainAcc, testAccuracy = testAcc }));
             }
             case "test_nll": return (ClassificationMetrics.NegativeLogLikelihood(TestPredictions), "{}");
@@ -98,13 +104,13 @@ public sealed class MetricComputer : IDisposable
             case "fisher_rao":
             case "fisher_rao_paper":
             {
-                _ = TestPredictions;
+                RequireClassification();
                 var fr = new FisherRaoNorm { Factor = metric == "fisher_rao" ? FisherRaoFactor.Liang : FisherRaoFactor.PaperCode }.Compute(model, measure);
                 return (fr.Value, Json(new { factor = fr.Factor.ToString(), fr.WeightLayers, fr.Constant, fr.Samples }));
             }
             case "relative_flatness":
             {
-                _ = TestPredictions;
+                RequireClassification();
                 var r = new RelativeFlatness().Compute(Adapter(), measure);
                 return (r.Value, Json(new { r.FeatureNormalised, reduction = r.Reduction.ToString(), augmentedData = false, r.Samples }));
             }
@@ -150,5 +156,6 @@ public sealed class MetricComputer : IDisposable
     {
         measure.Dispose(); test.Dispose(); robustness.Dispose(); train.Dispose();
         testPredictions?.Dispose();
+        trainPredictions?.Dispose();
     }
 }

@@ -82,6 +82,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         var setting = data.For(run.Block);
         string checkpoint = Path.Combine(options.CheckpointFolder, $"{run.Key}.safetensors");
         FeatureNetwork model;
+        StoredRun? trained = null;
         bool fromCheckpoint = existing is not null && File.Exists(checkpoint);
         if (fromCheckpoint)
         {
@@ -108,8 +109,6 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                 return (RunPhase.Diverged, 0, false);
             }
             model.eval();
-            double trainLoss = FinalLoss(model, setting, run.Block);
-            double trainAccuracy = run.Block.IsRegression ? double.NaN : Trainer.Accuracy(model, setting.Train);
             if (options.Checkpoints)
                 Checkpoint.Save(checkpoint, model, new Dictionary<string, string>
                 {
@@ -120,32 +119,32 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                         + (run.Block.CirclesFactor is { } cf ? $", ring factor {cf}" : ""),
                     ["torchsharp"] = provenance.TorchSharpVersion,
                 });
-            using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.Seed);
-            var stored = new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, false, null,
-                trainLoss, trainAccuracy, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson());
-            if (run.Block.IsRegression) store.SaveRun(stored, null, null, 0);
-            else
-            {
-                var p = computer.TestPredictions;
-                store.SaveRun(stored, p.Probabilities.to(ScalarType.Float32).data<float>().ToArray(), p.Labels.data<long>().ToArray(), (int)p.Classes);
-            }
+            trained = new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, false, null,
+                FinalLoss(model, setting, run.Block), double.NaN, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson());
             missing = metrics.ToList();
         }
-        int count = MeasureAll(model, run, setting, missing, index, total, clock);
+        // One computer per run: the test (and train) predictions it caches serve the stored run and every metric.
+        using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.Seed);
+        if (trained is not null)
+            SaveWithPredictions(trained with { FinalTrainAccuracy = run.Block.IsRegression ? double.NaN : ClassificationMetrics.Accuracy(computer.TrainPredictions) }, computer);
+        else if (!run.Block.IsRegression && store.Predictions(run.Key) is null)
+            SaveWithPredictions(existing!, computer);
+        int count = MeasureAll(computer, run, missing, index, total, clock);
         model.Dispose();
         Report(new RunEvent(index, total, run.Describe(), RunPhase.Finished, $"{count} metrics", clock.Elapsed.TotalSeconds));
         return (RunPhase.Finished, count, fromCheckpoint);
     }
 
-    private int MeasureAll(FeatureNetwork model, RunSpec run, SettingData setting, IReadOnlyList<string> metrics, int index, int total, Stopwatch clock)
+    /// <summary>Stores the run with its test-set probabilities (float32) and labels; regression runs have none.</summary>
+    private void SaveWithPredictions(StoredRun run, MetricComputer computer)
     {
-        using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.Seed);
-        if (!run.Block.IsRegression && store.Predictions(run.Key) is null)
-        {
-            var p = computer.TestPredictions;
-            var existing = store.GetRun(run.Key)!;
-            store.SaveRun(existing, p.Probabilities.to(ScalarType.Float32).data<float>().ToArray(), p.Labels.data<long>().ToArray(), (int)p.Classes);
-        }
+        if (computer.IsRegression) { store.SaveRun(run, null, null, 0); return; }
+        var p = computer.TestPredictions;
+        store.SaveRun(run, p.Probabilities.to(ScalarType.Float32).data<float>().ToArray(), p.Labels.data<long>().ToArray(), (int)p.Classes);
+    }
+
+    private int MeasureAll(MetricComputer computer, RunSpec run, IReadOnlyList<string> metrics, int index, int total, Stopwatch clock)
+    {
         int count = 0;
         foreach (var metric in metrics)
         {
