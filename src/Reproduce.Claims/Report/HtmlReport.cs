@@ -60,6 +60,8 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
 
         h.Append("<h2>Figures</h2>");
         var settings = suite.AllClaims.Where(c => outcomes.Any(o => o.ClaimId == c.Id)).SelectMany(c => c.Settings).Distinct().Order().ToList();
+        // One provider for the whole page: each data set is read (and decompressed) once, not once per setting.
+        using var data = new DataProvider(suite.Options);
         foreach (var setting in settings)
         {
             var mine = runs.Where(r => r.Setting == setting && !r.Diverged).ToList();
@@ -89,17 +91,16 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
                 return (g.Key, Enumerable.Range(1, epochs).Select(e => (double)e).ToArray(), Enumerable.Range(0, epochs).Select(e => logs.Average(l => l[e].Loss)).ToArray());
             }).Where(c => c.Item2.Length > 0).ToList();
             if (curves.Count > 0) Figure(h, $"curves:{setting}", Plots.Lines($"{setting}: training loss", "epoch", "mean training loss over seeds", curves, logY: true), $"{setting}: mean training loss per epoch (log scale).");
-            if (Spectra) SpectralDensities(h, setting, mine);
+            if (Spectra) SpectralDensities(h, setting, mine, data);
         }
         h.Append("</body></html>");
         return h.ToString();
     }
 
     /// <summary>Hessian spectral density (stochastic Lanczos quadrature) of seed 0 per regime, from its checkpoint.</summary>
-    private void SpectralDensities(StringBuilder h, string setting, List<StoredRun> runs)
+    private void SpectralDensities(StringBuilder h, string setting, List<StoredRun> runs, DataProvider data)
     {
         var lines = new List<(string, double[], double[])>();
-        using var data = new DataProvider(suite.Options);
         foreach (var run in runs.Where(r => r.Seed == 0).OrderBy(r => Plots.RegimeOrder.ToList().IndexOf(r.Regime)))
         {
             string path = Path.Combine(suite.Options.CheckpointFolder, $"{run.Key}.safetensors");
