@@ -28,6 +28,7 @@ internal static class MeasureCommand
         command.SetAction(parse =>
         {
             var options = CommonOptions.Load(parse);
+            TorchSharp.torch.set_num_threads(options.Threads);
             using var loaded = Checkpoint.Load(parse.GetValue(checkpoint)!);
             string regimeName = loaded.Metadata.GetValueOrDefault("regime", "Base");
             var regime = RegimeRegistry.Contains(regimeName) ? RegimeRegistry.Get(regimeName) : RegimeRegistry.Get("Base");
