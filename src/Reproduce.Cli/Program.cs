@@ -13,7 +13,7 @@ public static class Program
     {
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per figure (the median is reported).", DefaultValueFactory = _ => 20 };
         var installPeer = new Option<bool>("--install-peer") { Description = "Install Debian's python3-torch when the PyTorch peer is missing." };
-        var root = new Option<string>("--root") { Description = "Repository root (for bench/hvp_peer.py).", DefaultValueFactory = _ => FindRepositoryRoot() };
+        var root = new Option<string>("--root") { Description = "Repository root (for bench/hvp_peer.py).", DefaultValueFactory = _ => CommonOptions.FindRoot() };
         var which = new Option<string>("--suite") { Description = "hessian | measures | training | all.", DefaultValueFactory = _ => "all" };
         var bench = new Command("bench", "Print the benchmark figures (HVP cost, measures, training throughput; PyTorch side by side).") { repeats, installPeer, root, which };
         bench.SetAction(parse =>
@@ -41,12 +41,5 @@ public static class Program
             Console.Error.WriteLine($"error: {e.Message}");
             return UsageError;
         }
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "Reproduce.sln"))) return dir.FullName;
-        return Directory.GetCurrentDirectory();
     }
 }

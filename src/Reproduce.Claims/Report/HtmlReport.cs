@@ -78,13 +78,13 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
                 }
             foreach (var metric in MetricCatalog.Names.Where(present.Contains))
             {
-                var groups = mine.GroupBy(r => r.Regime).OrderBy(g => Plots.RegimeOrder.ToList().IndexOf(g.Key))
+                var groups = mine.GroupBy(r => r.Regime).OrderBy(g => Plots.RegimeRank(g.Key))
                     .Select(g => (g.Key, (IReadOnlyList<double>)g.Where(r => metrics[r.Key].ContainsKey(metric)).Select(r => metrics[r.Key][metric]).ToList()))
                     .Where(g => g.Item2.Count > 0).ToList();
                 if (groups.Count == 0) continue;
                 Figure(h, $"box:{setting}:{metric}", Plots.Boxes($"{setting}: {metric}", metric, groups), $"{setting}: {metric} per regime over seeds.");
             }
-            var curves = mine.GroupBy(r => r.Regime).OrderBy(g => Plots.RegimeOrder.ToList().IndexOf(g.Key)).Select(g =>
+            var curves = mine.GroupBy(r => r.Regime).OrderBy(g => Plots.RegimeRank(g.Key)).Select(g =>
             {
                 var logs = g.Select(r => JsonSerializer.Deserialize<List<Training.EpochLog>>(r.EpochsJson, RunExecutor.EpochJson) ?? []).Where(l => l.Count > 0).ToList();
                 int epochs = logs.Count == 0 ? 0 : logs.Min(l => l.Count);
@@ -101,7 +101,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
     private void SpectralDensities(StringBuilder h, string setting, List<StoredRun> runs, DataProvider data)
     {
         var lines = new List<(string, double[], double[])>();
-        foreach (var run in runs.Where(r => r.Seed == 0).OrderBy(r => Plots.RegimeOrder.ToList().IndexOf(r.Regime)))
+        foreach (var run in runs.Where(r => r.Seed == 0).OrderBy(r => Plots.RegimeRank(r.Regime)))
         {
             string path = Path.Combine(suite.Options.CheckpointFolder, $"{run.Key}.safetensors");
             if (!File.Exists(path)) continue;

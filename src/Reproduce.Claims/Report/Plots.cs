@@ -14,9 +14,16 @@ public static class Plots
 
     public static readonly IReadOnlyList<string> RegimeOrder = ["Base", "WD", "Aug", "SAM", "Aug+SAM", "WD+SAM", "LargeBatch", "SWA"];
 
+    /// <summary>Position of a regime in the report's fixed order; -1 (first) for a regime registered by a user.</summary>
+    public static int RegimeRank(string regime)
+    {
+        for (int i = 0; i < RegimeOrder.Count; i++) if (RegimeOrder[i] == regime) return i;
+        return -1;
+    }
+
     public static Color ColourOf(string regime)
     {
-        int i = RegimeOrder.ToList().IndexOf(regime);
+        int i = RegimeRank(regime);
         return Palette.GetColor(i < 0 ? RegimeOrder.Count + Math.Abs(regime.GetHashCode() % 3) : i);
     }
 
@@ -30,7 +37,7 @@ public static class Plots
     public static byte[] Scatter(string title, string xLabel, string yLabel, IReadOnlyList<(string Regime, double X, double Y)> points)
     {
         var plot = new Plot();
-        foreach (var group in points.GroupBy(p => p.Regime).OrderBy(g => RegimeOrder.ToList().IndexOf(g.Key)))
+        foreach (var group in points.GroupBy(p => p.Regime).OrderBy(g => RegimeRank(g.Key)))
         {
             var xs = group.Select(p => p.X).ToArray(); var ys = group.Select(p => p.Y).ToArray();
             var s = plot.Add.ScatterPoints(xs, ys);
