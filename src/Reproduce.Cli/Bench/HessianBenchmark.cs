@@ -63,12 +63,9 @@ internal sealed class HessianBenchmark(TextWriter output, string repositoryRoot,
 
     // The 60,000-image file is decompressed and parsed once per process, not once per benchmark row.
     private static readonly Lazy<(Tensor X, Tensor Y)?> RealImages = new(() =>
-    {
-        if (!File.Exists(Path.Combine(Reproduce.Training.Data.FashionMnist.DefaultFolder, "train-images-idx3-ubyte.gz"))) return null;
-        using var train = Reproduce.Training.Data.FashionMnist.Load(train: true);
-        return (train.Inputs.narrow(0, 0, Samples).to(ScalarType.Float64).DetachFromDisposeScope(),
-                train.Targets.narrow(0, 0, Samples).clone().DetachFromDisposeScope());
-    });
+        BenchImages.First(Samples) is { } real
+            ? (real.X.reshape(Samples, 784).to(ScalarType.Float64).DetachFromDisposeScope(), real.Y.DetachFromDisposeScope())
+            : null);
 
     /// <summary>The first 1000 Fashion-MNIST training images when the data set is installed, else uniform pixel noise standardised the same way.</summary>
     private static (Tensor X, Tensor Y) Inputs(Generator g)

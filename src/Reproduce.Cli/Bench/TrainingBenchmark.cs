@@ -19,16 +19,9 @@ internal sealed class TrainingBenchmark(TextWriter output, string repositoryRoot
 
     public static (Tensor X, Tensor Y, bool Real) Images(int count)
     {
-        try
-        {
-            using var train = FashionMnist.Load(true, flatten: false);
-            return (train.Inputs.narrow(0, 0, count).clone(), train.Targets.narrow(0, 0, count).clone(), true);
-        }
-        catch (FileNotFoundException)
-        {
-            var g = new Generator(7);
-            return (randn(new long[] { count, 1, 28, 28 }, generator: g), randint(0, 10, new long[] { count }, generator: g), false);
-        }
+        if (BenchImages.First(count) is { } real) return (real.X, real.Y, true);
+        var g = new Generator(7);
+        return (randn(new long[] { count, 1, 28, 28 }, generator: g), randint(0, 10, new long[] { count }, generator: g), false);
     }
 
     public int Run()
