@@ -137,6 +137,30 @@ public sealed class BaselineStore(string folder)
         return PathOf(profile, claim);
     }
 
+    /// <summary>An outcome held against its reviewed baseline: the differences, and the received file written for them.</summary>
+    public sealed record CheckResult(Baseline Snapshot, Baseline? Reviewed, IReadOnlyList<string> Differences, string? ReceivedPath)
+    {
+        public bool Matches => Differences.Count == 0;
+    }
+
+    /// <summary>
+    /// The snapshot workflow's one step, shared by `reproduce run` and the NUnit claim tests: snapshot the outcome,
+    /// compare it with the reviewed baseline, and write &lt;claim&gt;.received.json when they differ (or there is no
+    /// baseline yet), deleting a stale received file when they agree. A corrupt baseline throws (file and field named).
+    /// </summary>
+    public CheckResult Check(ClaimOutcome outcome, string codeVersion)
+    {
+        var snapshot = FromOutcome(outcome, codeVersion);
+        var reviewed = Read(outcome.Profile, outcome.ClaimId);
+        IReadOnlyList<string> differences = reviewed is null ? ["no reviewed baseline yet"] : BaselineComparer.Differences(reviewed, snapshot);
+        if (differences.Count == 0)
+        {
+            DeleteReceived(outcome.Profile, outcome.ClaimId);
+            return new CheckResult(snapshot, reviewed, differences, null);
+        }
+        return new CheckResult(snapshot, reviewed, differences, WriteReceived(snapshot));
+    }
+
     public IReadOnlyList<string> PendingReceived(string profile)
     {
         var dir = Path.Combine(Folder, profile);

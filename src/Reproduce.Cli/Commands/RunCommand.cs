@@ -60,30 +60,34 @@ internal static class RunCommand
         var options = suite.Options;
         var outcomes = suite.Evaluate(store);
         var baselines = new BaselineStore(options.Resolve(options.BaselinesFolder));
-        string codeVersion = Provenance.GitVersion(options.Root);
+        var provenance = Provenance.Capture(options.Root, options.Device, options.Threads, options.Profile);
         var results = new List<object>();
         var baselineVerdicts = new Dictionary<string, string>();
         int regressions = 0;
         foreach (var o in outcomes)
         {
-            var now = BaselineStore.FromOutcome(o, codeVersion);
-            Baseline? reviewed;
-            try { reviewed = baselines.Read(options.Profile, o.ClaimId); }
-            catch (Claims.Specs.SpecException e) { Console.Error.WriteLine(e.Message); reviewed = null; regressions++; }
-            IReadOnlyList<string> diffs = reviewed is null ? ["no reviewed baseline yet"] : BaselineComparer.Differences(reviewed, now);
-            if (reviewed is not null) baselineVerdicts[o.ClaimId] = reviewed.Verdict;
-            if (diffs.Count > 0)
+            BaselineStore.CheckResult check;
+            try { check = baselines.Check(o, provenance.CodeVersion); }
+            catch (Claims.Specs.SpecException e)
+            {
+                // A corrupt baseline is a regression to report, not a reason to lose the other claims' results; the
+                // received snapshot beside it is what a reviewer can accept in its place.
+                Console.Error.WriteLine(e.Message);
+                Console.Error.WriteLine($"{o.ClaimId}: new snapshot {baselines.WriteReceived(BaselineStore.FromOutcome(o, provenance.CodeVersion))}");
+                regressions++;
+                results.Add(new { claim = o.ClaimId, verdict = o.Verdict, baseline = (string?)null, differences = (IReadOnlyList<string>)[e.Message], note = o.VerdictNote });
+                continue;
+            }
+            if (check.Reviewed is not null) baselineVerdicts[o.ClaimId] = check.Reviewed.Verdict;
+            if (!check.Matches)
             {
                 regressions++;
-                string received = baselines.WriteReceived(now);
-                Console.Error.WriteLine($"{o.ClaimId}: differs from its baseline ({received}):");
-                foreach (var d in diffs) Console.Error.WriteLine($"    {d}");
+                Console.Error.WriteLine($"{o.ClaimId}: differs from its baseline ({check.ReceivedPath}):");
+                foreach (var d in check.Differences) Console.Error.WriteLine($"    {d}");
             }
-            else baselines.DeleteReceived(options.Profile, o.ClaimId);
-            results.Add(new { claim = o.ClaimId, verdict = o.Verdict, baseline = reviewed?.Verdict, differences = diffs, note = o.VerdictNote });
+            results.Add(new { claim = o.ClaimId, verdict = o.Verdict, baseline = check.Reviewed?.Verdict, differences = check.Differences, note = o.VerdictNote });
         }
         string folder = options.Resolve(options.OutputFolder);
-        var provenance = Provenance.Capture(options.Root, options.Device, options.Threads, options.Profile);
         string markdown = MarkdownReport.Render(outcomes, baselineVerdicts, options.Profile, $"{provenance.CodeVersion}, TorchSharp {provenance.TorchSharpVersion}, {provenance.Device}, {provenance.Threads} threads");
         string mdPath = Path.Combine(folder, "report.md");
         AtomicFile.WriteAllText(mdPath, markdown);

@@ -22,6 +22,7 @@ public class ClaimTests
     private static Dictionary<string, ClaimOutcome>? outcomes;
     private static string? setupError;
     private static string output = "";
+    private static string codeVersion = "";
 
     private static IEnumerable<TestCaseData> Claims()
     {
@@ -42,6 +43,7 @@ public class ClaimTests
     public void RunTheSmokeProfile()
     {
         output = Repository.TempFolder("claims-smoke");
+        codeVersion = Provenance.GitVersion(Repository.Root);
         try
         {
             var suite = ClaimSuite.Load(ReproduceOptions.Load(Repository.Root, new Dictionary<string, string?>
@@ -71,24 +73,14 @@ public class ClaimTests
     {
         Assert.That(setupError, Is.Null, $"the smoke run could not complete: {setupError}");
         Assert.That(outcomes!.TryGetValue(claimId, out var outcome), Is.True, $"no outcome for {claimId}");
-        var baselines = new BaselineStore(Repository.Path("baselines"));
-        var now = BaselineStore.FromOutcome(outcome!, Provenance.GitVersion(Repository.Root));
-        var reviewed = baselines.Read(Profile, claimId);
+        var check = new BaselineStore(Repository.Path("baselines")).Check(outcome!, codeVersion);
         TestContext.Out.WriteLine($"{claimId}: {outcome!.Verdict} ({outcome.VerdictNote})");
         foreach (var c in outcome.Comparisons)
             TestContext.Out.WriteLine($"  {c.Setting} {c.Metric} {c.Regime} vs {c.Reference}: medians {c.RegimeMedian:g4} vs {c.ReferenceMedian:g4}, r {c.RankBiserial:0.##}, p {c.P:0.####}, p adj {c.PAdjusted:0.####}: {c.Verdict}");
-        if (reviewed is null)
-        {
-            string path = baselines.WriteReceived(now);
-            Assert.Fail($"{claimId} has no reviewed baseline. Review {path} and accept it with `reproduce baselines accept {claimId} --profile {Profile}`.");
-        }
-        var differences = BaselineComparer.Differences(reviewed!, now);
-        if (differences.Count > 0)
-        {
-            string path = baselines.WriteReceived(now);
-            Assert.Fail($"{claimId} differs from its reviewed baseline (new snapshot: {path}):{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", differences));
-        }
-        baselines.DeleteReceived(Profile, claimId);
-        Assert.That(outcome.Verdict, Is.EqualTo(reviewed!.Verdict));
+        if (check.Reviewed is null)
+            Assert.Fail($"{claimId} has no reviewed baseline. Review {check.ReceivedPath} and accept it with `reproduce baselines accept {claimId} --profile {Profile}`.");
+        if (!check.Matches)
+            Assert.Fail($"{claimId} differs from its reviewed baseline (new snapshot: {check.ReceivedPath}):{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", check.Differences));
+        Assert.That(outcome.Verdict, Is.EqualTo(check.Reviewed!.Verdict));
     }
 }
