@@ -8,7 +8,7 @@ export DOTNET_NOLOGO := 1
 CONFIG ?= Release
 CLI := src/Reproduce.Cli/bin/$(CONFIG)/net10.0/linux-x64/reproduce.dll
 
-.PHONY: build test bench reproduce report report-screenshot setup clean
+.PHONY: build test test-fast bench reproduce report report-screenshot setup clean
 
 build:
 	dotnet build Reproduce.sln -c $(CONFIG)
@@ -41,10 +41,16 @@ report-screenshot:
 		--screenshot=$$(pwd)/results/report.png file://$$(pwd)/results$$( [ "$(PROFILE)" = default ] || echo /$(PROFILE) )/report.html
 	@echo "Screenshot: $$(pwd)/results/report.png"
 
-## The test suite (unit, property, bad-input); TRX results land in TestResults/results.trx.
+## The test suite: unit, property, bad-input, and the claim tests (every claim at the default profile, 10 seeds,
+## against baselines/default); TRX results land in TestResults/results.trx.
 test: setup
 	dotnet test Reproduce.sln -c $(CONFIG) --settings test.runsettings \
 		--logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory TestResults
+
+## The developer loop: everything except the claim tests (which train the whole default profile, ~8 minutes).
+test-fast: setup
+	dotnet test Reproduce.sln -c $(CONFIG) --settings test.runsettings --filter "TestCategory!=Claim" \
+		--logger "trx;LogFileName=results-fast.trx" --logger "console;verbosity=minimal" --results-directory TestResults
 
 ## Benchmark figures (medians, side by side with Debian's PyTorch when present). Not part of CI.
 bench:

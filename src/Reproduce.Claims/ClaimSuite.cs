@@ -44,9 +44,11 @@ public sealed class ClaimSuite
     public ExecutionSummary Execute(RunPlan plan, ResultStore store, IProgress<RunEvent>? progress = null, CancellationToken cancel = default)
     {
         using var data = new DataProvider(Options);
-        var provenance = Provenance.Capture(Options.Root, Options.Device, Options.Threads, Options.Profile);
-        return new RunExecutor(Options, store, data, provenance, progress).Execute(plan, cancel);
+        return new RunExecutor(Options, store, data, CaptureProvenance(), progress).Execute(plan, cancel);
     }
+
+    /// <summary>Code version and execution environment of this process under these options (git is asked each call).</summary>
+    public Provenance CaptureProvenance() => Provenance.Capture(Options.Root, Options.Device, Options.Threads, Options.Profile, Options.Workers);
 
     /// <summary>Verdicts of the selected claims; the multiple-testing families span every claim of the profile that has data.</summary>
     public IReadOnlyList<ClaimOutcome> Evaluate(ResultStore store)

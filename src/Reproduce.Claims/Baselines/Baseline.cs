@@ -1,36 +1,91 @@
+using System.Text.Json.Serialization;
+using Reproduce.Claims.Store;
+
 namespace Reproduce.Claims.Baselines;
 
-/// <summary>[lower, upper] band a reviewed number may move within before a run counts as a regression.</summary>
-public sealed record Band(double Lower, double Upper)
+/// <summary>A closed interval [lower, upper] (NaN bounds: no interval, e.g. no data).</summary>
+public sealed record Interval(double Lower, double Upper)
 {
+    public static readonly Interval None = new(double.NaN, double.NaN);
+    [JsonIgnore] public bool IsNone => double.IsNaN(Lower) || double.IsNaN(Upper);
     public bool Contains(double v) => v >= Lower && v <= Upper;
-    public override string ToString() => $"[{Lower:g4}, {Upper:g4}]";
+    [JsonIgnore] public bool ExcludesZero => !IsNone && (Lower > 0 || Upper < 0);
+    public override string ToString() => IsNone ? "[none]" : $"[{Lower:g6}, {Upper:g6}]";
 }
 
-public sealed record BaselineComparison(string Setting, string Metric, string Reference, string Regime, string Verdict,
-    double ReferenceMedian, double RegimeMedian, double RankBiserial, double P, double PAdjusted, Band ReferenceBand, Band RegimeBand)
+/// <summary>
+/// One paired comparison as reviewed: what was compared, the per-seed values of both sides, and every statistic the
+/// verdict was derived from (so a re-run can be held to them exactly, or by the statistical rule).
+/// </summary>
+public sealed record BaselineComparison
 {
-    [System.Text.Json.Serialization.JsonIgnore] public string Key => $"{Setting}/{Metric}/{Regime} vs {Reference}";
+    public required string Setting { get; init; }
+    public required string Metric { get; init; }
+    public required string Reference { get; init; }
+    public required string Regime { get; init; }
+    /// <summary>"higher" / "lower": what the claim expects of Regime relative to Reference.</summary>
+    public required string Expected { get; init; }
+    public required string Verdict { get; init; }
+    public required IReadOnlyList<int> Seeds { get; init; }
+    public required IReadOnlyList<double> ReferenceValues { get; init; }
+    public required IReadOnlyList<double> RegimeValues { get; init; }
+    public required double ReferenceMedian { get; init; }
+    public required double RegimeMedian { get; init; }
+    /// <summary>Median of the paired differences, regime - reference.</summary>
+    public required double MedianDifference { get; init; }
+    /// <summary>Sign of the median difference: the observed direction (+1 higher, -1 lower, 0 none).</summary>
+    public required int Sign { get; init; }
+    /// <summary>95% seeded bootstrap interval of the median difference.</summary>
+    public required Interval MedianDifferenceInterval { get; init; }
+    public required double RankBiserial { get; init; }
+    public required double P { get; init; }
+    public required double POpposite { get; init; }
+    public required double PAdjusted { get; init; }
+    public required double PAdjustedOpposite { get; init; }
+    /// <summary>Seeds whose value came from an estimator that reported no convergence (reference side, regime side).</summary>
+    public IReadOnlyList<int> UnconvergedReferenceSeeds { get; init; } = [];
+    public IReadOnlyList<int> UnconvergedRegimeSeeds { get; init; } = [];
+    [JsonIgnore] public string Key => $"{Setting}/{Metric}/{Regime} vs {Reference}";
 }
 
-public sealed record BaselineCorrelation(string Setting, string X, string Y, string Verdict, double Tau, Band TauBand)
+public sealed record BaselinePoint(string Regime, int Seed, double X, double Y);
+
+/// <summary>One correlation as reviewed: every run's (x, y), tau with its bootstrap interval, and the p-values.</summary>
+public sealed record BaselineCorrelation
 {
-    [System.Text.Json.Serialization.JsonIgnore] public string Key => $"{Setting}/{X}~{Y}";
+    public required string Setting { get; init; }
+    public required string X { get; init; }
+    public required string Y { get; init; }
+    public required string Expected { get; init; }
+    public required string Verdict { get; init; }
+    public required double Tau { get; init; }
+    public required Interval TauInterval { get; init; }
+    public required double P { get; init; }
+    public required double POpposite { get; init; }
+    public required double PAdjusted { get; init; }
+    public required double PAdjustedOpposite { get; init; }
+    public required IReadOnlyList<BaselinePoint> Points { get; init; }
+    [JsonIgnore] public string Key => $"{Setting}/{X}~{Y}";
 }
 
 /// <summary>
 /// A reviewed snapshot of one claim at one profile (baselines/&lt;profile&gt;/&lt;claim&gt;.json): the verdict, each
-/// comparison's verdict, medians with tolerance bands, effect size and p-values, and the reviewer's note.
+/// comparison with its per-seed values and statistics, the code version and execution environment it was recorded
+/// in, and the reviewer's note.
 /// </summary>
 public sealed record Baseline
 {
-    public const string FormatName = "reproduce-baseline/1";
+    public const string FormatName = "reproduce-baseline/2";
     public string Format { get; init; } = FormatName;
     public required string Claim { get; init; }
     public required string Profile { get; init; }
     public required string Verdict { get; init; }
+    public string VerdictNote { get; init; } = "";
     public string Review { get; init; } = "";
+    /// <summary>`git describe --always --dirty` of the code that produced the numbers ("-dirty": uncommitted changes).</summary>
     public string CodeVersion { get; init; } = "";
+    /// <summary>Where the numbers were produced; equal environments give equal bits, so the exact rule applies.</summary>
+    public required ExecutionEnvironment Environment { get; init; }
     public required IReadOnlyList<BaselineComparison> Comparisons { get; init; }
     public required IReadOnlyList<BaselineCorrelation> Correlations { get; init; }
 }

@@ -1,12 +1,38 @@
+using System.Globalization;
+using Reproduce.Claims.Store;
+
 namespace Reproduce.Claims.Baselines;
 
+/// <summary>How a new snapshot is held to a reviewed baseline.</summary>
+public enum BaselineRule
+{
+    /// <summary>
+    /// Same execution environment (TorchSharp, CPU model, device, threads, workers): the suite is deterministic there,
+    /// so every per-seed value and every statistic must agree to <see cref="BaselineComparer.RelativeTolerance"/>
+    /// (relative to the scale of the comparison's values; p-values absolutely), and every verdict and sign exactly.
+    /// </summary>
+    Exact,
+    /// <summary>
+    /// Another environment (other machine, threads or worker split), where float rounding legitimately differs: the claim's
+    /// and every comparison's verdict must be the same, the expected direction the same, and the new median difference
+    /// must lie inside the baseline's 95% bootstrap interval (so its sign cannot change where that interval excludes
+    /// zero); a correlation's tau must lie inside its stored bootstrap interval.
+    /// </summary>
+    Statistical,
+}
+
 /// <summary>
-/// Differences between a reviewed baseline and a new snapshot: a verdict change (claim or comparison), a comparison
-/// or correlation that appeared or disappeared, or a median (tau) outside its band. Each difference is one readable line.
+/// Differences between a reviewed baseline and a new snapshot under a rule. Each difference is one readable line; no
+/// differences means the claim still holds as reviewed.
 /// </summary>
 public static class BaselineComparer
 {
-    public static IReadOnlyList<string> Differences(Baseline expected, Baseline actual)
+    public const double RelativeTolerance = 1e-9;
+
+    /// <summary>Exact where the snapshot was produced in the baseline's environment, statistical otherwise.</summary>
+    public static BaselineRule RuleFor(Baseline reviewed, ExecutionEnvironment now) => reviewed.Environment == now ? BaselineRule.Exact : BaselineRule.Statistical;
+
+    public static IReadOnlyList<string> Differences(Baseline expected, Baseline actual, BaselineRule rule)
     {
         var diffs = new List<string>();
         if (expected.Verdict != actual.Verdict) diffs.Add($"verdict: baseline '{expected.Verdict}', now '{actual.Verdict}'");
@@ -14,9 +40,15 @@ public static class BaselineComparer
         foreach (var b in expected.Comparisons)
         {
             if (!now.TryGetValue(b.Key, out var c)) { diffs.Add($"{b.Key}: in the baseline, missing now"); continue; }
-            if (b.Verdict != c.Verdict) diffs.Add($"{b.Key}: verdict '{b.Verdict}' -> '{c.Verdict}' (p adj {Format(b.PAdjusted)} -> {Format(c.PAdjusted)})");
-            if (!Within(b.ReferenceBand, c.ReferenceMedian)) diffs.Add($"{b.Key}: {b.Reference} median {Format(c.ReferenceMedian)} outside {b.ReferenceBand} (baseline {Format(b.ReferenceMedian)})");
-            if (!Within(b.RegimeBand, c.RegimeMedian)) diffs.Add($"{b.Key}: {b.Regime} median {Format(c.RegimeMedian)} outside {b.RegimeBand} (baseline {Format(b.RegimeMedian)})");
+            if (b.Expected != c.Expected) diffs.Add($"{b.Key}: expected direction '{b.Expected}' -> '{c.Expected}'");
+            if (b.Verdict != c.Verdict) diffs.Add($"{b.Key}: verdict '{b.Verdict}' -> '{c.Verdict}' (p adj {F(b.PAdjusted)} -> {F(c.PAdjusted)}, opposite {F(b.PAdjustedOpposite)} -> {F(c.PAdjustedOpposite)})");
+            if (rule == BaselineRule.Exact) diffs.AddRange(ExactComparison(b, c));
+            else
+            {
+                if (b.Seeds.Count != c.Seeds.Count) diffs.Add($"{b.Key}: {b.Seeds.Count} paired seeds in the baseline, {c.Seeds.Count} now");
+                if (b.MedianDifferenceInterval.IsNone ? !double.IsNaN(c.MedianDifference) : !b.MedianDifferenceInterval.Contains(c.MedianDifference))
+                    diffs.Add($"{b.Key}: median difference {F(c.MedianDifference)} outside the baseline's bootstrap interval {b.MedianDifferenceInterval} (baseline {F(b.MedianDifference)}, sign {b.Sign:+0;-0;0} -> {c.Sign:+0;-0;0})");
+            }
         }
         foreach (var c in actual.Comparisons.Where(c => expected.Comparisons.All(b => b.Key != c.Key)))
             diffs.Add($"{c.Key}: new, not in the baseline");
@@ -24,16 +56,70 @@ public static class BaselineComparer
         foreach (var b in expected.Correlations)
         {
             if (!nowCor.TryGetValue(b.Key, out var c)) { diffs.Add($"{b.Key}: in the baseline, missing now"); continue; }
+            if (b.Expected != c.Expected) diffs.Add($"{b.Key}: expected direction '{b.Expected}' -> '{c.Expected}'");
             if (b.Verdict != c.Verdict) diffs.Add($"{b.Key}: verdict '{b.Verdict}' -> '{c.Verdict}'");
-            if (!Within(b.TauBand, c.Tau)) diffs.Add($"{b.Key}: tau {Format(c.Tau)} outside {b.TauBand} (baseline {Format(b.Tau)})");
+            if (rule == BaselineRule.Exact) diffs.AddRange(ExactCorrelation(b, c));
+            else if (b.TauInterval.IsNone ? !double.IsNaN(c.Tau) : !b.TauInterval.Contains(c.Tau))
+                diffs.Add($"{b.Key}: tau {F(c.Tau)} outside the baseline's bootstrap interval {b.TauInterval} (baseline {F(b.Tau)})");
         }
         foreach (var c in actual.Correlations.Where(c => expected.Correlations.All(b => b.Key != c.Key)))
             diffs.Add($"{c.Key}: new, not in the baseline");
         return diffs;
     }
 
-    private static bool Within(Band band, double value) =>
-        double.IsNaN(band.Lower) ? double.IsNaN(value) : !double.IsNaN(value) && band.Contains(value);
+    private static IEnumerable<string> ExactComparison(BaselineComparison b, BaselineComparison c)
+    {
+        if (!b.Seeds.SequenceEqual(c.Seeds)) { yield return $"{b.Key}: seeds [{string.Join(" ", b.Seeds)}] -> [{string.Join(" ", c.Seeds)}]"; yield break; }
+        // Derived statistics (medians, differences, intervals) are sums and differences of the values: their rounding
+        // error scales with the largest value, not with themselves.
+        double scale = b.ReferenceValues.Concat(b.RegimeValues).Where(double.IsFinite).Select(Math.Abs).DefaultIfEmpty(0).Max();
+        for (int i = 0; i < b.Seeds.Count; i++)
+        {
+            if (!Close(b.ReferenceValues[i], c.ReferenceValues[i], 0)) yield return $"{b.Key}: seed {b.Seeds[i]} {b.Reference} {F(b.ReferenceValues[i])} -> {F(c.ReferenceValues[i])}";
+            if (!Close(b.RegimeValues[i], c.RegimeValues[i], 0)) yield return $"{b.Key}: seed {b.Seeds[i]} {b.Regime} {F(b.RegimeValues[i])} -> {F(c.RegimeValues[i])}";
+        }
+        if (b.Sign != c.Sign) yield return $"{b.Key}: sign of the median difference {b.Sign} -> {c.Sign}";
+        foreach (var (name, x, y) in new[]
+        {
+            ("reference median", b.ReferenceMedian, c.ReferenceMedian), ("regime median", b.RegimeMedian, c.RegimeMedian),
+            ("median difference", b.MedianDifference, c.MedianDifference),
+            ("interval lower", b.MedianDifferenceInterval.Lower, c.MedianDifferenceInterval.Lower), ("interval upper", b.MedianDifferenceInterval.Upper, c.MedianDifferenceInterval.Upper),
+        })
+            if (!Close(x, y, scale)) yield return $"{b.Key}: {name} {F(x)} -> {F(y)}";
+        foreach (var (name, x, y) in new[]
+        {
+            ("rank-biserial", b.RankBiserial, c.RankBiserial), ("p", b.P, c.P), ("p opposite", b.POpposite, c.POpposite),
+            ("p adjusted", b.PAdjusted, c.PAdjusted), ("p adjusted opposite", b.PAdjustedOpposite, c.PAdjustedOpposite),
+        })
+            if (!Close(x, y, 1)) yield return $"{b.Key}: {name} {F(x)} -> {F(y)}";
+        if (!b.UnconvergedReferenceSeeds.SequenceEqual(c.UnconvergedReferenceSeeds) || !b.UnconvergedRegimeSeeds.SequenceEqual(c.UnconvergedRegimeSeeds))
+            yield return $"{b.Key}: unconverged estimates changed";
+    }
 
-    private static string Format(double v) => double.IsNaN(v) ? "NaN" : v.ToString("g4", System.Globalization.CultureInfo.InvariantCulture);
+    private static IEnumerable<string> ExactCorrelation(BaselineCorrelation b, BaselineCorrelation c)
+    {
+        if (b.Points.Count != c.Points.Count) { yield return $"{b.Key}: {b.Points.Count} runs -> {c.Points.Count}"; yield break; }
+        for (int i = 0; i < b.Points.Count; i++)
+        {
+            var (p, q) = (b.Points[i], c.Points[i]);
+            if (p.Regime != q.Regime || p.Seed != q.Seed) { yield return $"{b.Key}: run {i} {p.Regime}/{p.Seed} -> {q.Regime}/{q.Seed}"; continue; }
+            if (!Close(p.X, q.X, 0) || !Close(p.Y, q.Y, 0)) yield return $"{b.Key}: {p.Regime} seed {p.Seed} ({F(p.X)}, {F(p.Y)}) -> ({F(q.X)}, {F(q.Y)})";
+        }
+        foreach (var (name, x, y) in new[]
+        {
+            ("tau", b.Tau, c.Tau), ("tau interval lower", b.TauInterval.Lower, c.TauInterval.Lower), ("tau interval upper", b.TauInterval.Upper, c.TauInterval.Upper),
+            ("p", b.P, c.P), ("p opposite", b.POpposite, c.POpposite), ("p adjusted", b.PAdjusted, c.PAdjusted), ("p adjusted opposite", b.PAdjustedOpposite, c.PAdjustedOpposite),
+        })
+            if (!Close(x, y, 1)) yield return $"{b.Key}: {name} {F(x)} -> {F(y)}";
+    }
+
+    /// <summary>|a - b| &lt;= tol * max(|a|, |b|, scale); NaN equals only NaN.</summary>
+    public static bool Close(double a, double b, double scale)
+    {
+        if (double.IsNaN(a) || double.IsNaN(b)) return double.IsNaN(a) && double.IsNaN(b);
+        if (a == b) return true;
+        return Math.Abs(a - b) <= RelativeTolerance * Math.Max(Math.Max(Math.Abs(a), Math.Abs(b)), scale);
+    }
+
+    private static string F(double v) => double.IsNaN(v) ? "NaN" : v.ToString("g6", CultureInfo.InvariantCulture);
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Reproduce.Claims.Evaluation;
 using Reproduce.Claims.Metrics;
 using Reproduce.Claims.Specs;
+using Reproduce.Claims.Store;
 using Reproduce.Training.Checkpoints;
 
 namespace Reproduce.Claims.Baselines;
@@ -14,9 +15,6 @@ namespace Reproduce.Claims.Baselines;
 /// </summary>
 public sealed class BaselineStore(string folder)
 {
-    public const double RelativeTolerance = 0.2;
-    public const double TauTolerance = 0.25;
-
     // Relaxed escaping: these files are read by people ("Aug+SAM", not "Aug\u002BSAM"); they are never embedded in HTML.
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -29,21 +27,26 @@ public sealed class BaselineStore(string folder)
     public string PathOf(string profile, string claim) => Path.Combine(Folder, profile, $"{claim}.json");
     public string ReceivedPathOf(string profile, string claim) => Path.Combine(Folder, profile, $"{claim}.received.json");
 
-    /// <summary>A snapshot of an outcome, with tolerance bands of max(20% of |median|, the metric's floor) either side.</summary>
-    public static Baseline FromOutcome(ClaimOutcome o, string codeVersion, string review = "") => new()
+    /// <summary>A snapshot of an outcome: per-seed values, statistics and verdicts, stamped with code version and environment.</summary>
+    public static Baseline FromOutcome(ClaimOutcome o, string codeVersion, ExecutionEnvironment environment, string review = "") => new()
     {
-        Claim = o.ClaimId, Profile = o.Profile, Verdict = o.Verdict, Review = review, CodeVersion = codeVersion,
-        Comparisons = [.. o.Comparisons.Select(c => new BaselineComparison(c.Setting, c.Metric, c.Reference, c.Regime, c.Verdict,
-            c.ReferenceMedian, c.RegimeMedian, c.RankBiserial, c.P, c.PAdjusted, BandAround(c.ReferenceMedian, c.Metric), BandAround(c.RegimeMedian, c.Metric)))],
-        Correlations = [.. o.Correlations.Select(c => new BaselineCorrelation(c.Setting, c.X, c.Y, c.Verdict, c.Tau, new Band(c.Tau - TauTolerance, c.Tau + TauTolerance)))],
+        Claim = o.ClaimId, Profile = o.Profile, Verdict = o.Verdict, VerdictNote = o.VerdictNote, Review = review, CodeVersion = codeVersion, Environment = environment,
+        Comparisons = [.. o.Comparisons.Select(c => new BaselineComparison
+        {
+            Setting = c.Setting, Metric = c.Metric, Reference = c.Reference, Regime = c.Regime, Expected = c.Expected, Verdict = c.Verdict,
+            Seeds = c.Seeds, ReferenceValues = c.ReferenceValues, RegimeValues = c.RegimeValues,
+            ReferenceMedian = c.ReferenceMedian, RegimeMedian = c.RegimeMedian, MedianDifference = c.MedianDifference, Sign = c.Sign,
+            MedianDifferenceInterval = new Interval(c.MedianDifferenceLower, c.MedianDifferenceUpper), RankBiserial = c.RankBiserial,
+            P = c.P, POpposite = c.POpposite, PAdjusted = c.PAdjusted, PAdjustedOpposite = c.PAdjustedOpposite,
+            UnconvergedReferenceSeeds = c.UnconvergedReferenceSeeds, UnconvergedRegimeSeeds = c.UnconvergedRegimeSeeds,
+        })],
+        Correlations = [.. o.Correlations.Select(c => new BaselineCorrelation
+        {
+            Setting = c.Setting, X = c.X, Y = c.Y, Expected = c.Expected, Verdict = c.Verdict, Tau = c.Tau, TauInterval = new Interval(c.TauLower, c.TauUpper),
+            P = c.P, POpposite = c.POpposite, PAdjusted = c.PAdjusted, PAdjustedOpposite = c.PAdjustedOpposite,
+            Points = [.. c.Points.Select(p => new BaselinePoint(p.Regime, p.Seed, p.X, p.Y))],
+        })],
     };
-
-    private static Band BandAround(double median, string metric)
-    {
-        if (double.IsNaN(median)) return new Band(double.NaN, double.NaN);
-        double half = Math.Max(RelativeTolerance * Math.Abs(median), MetricCatalog.Get(metric).BandFloor);
-        return new Band(median - half, median + half);
-    }
 
     public Baseline? Read(string profile, string claim)
     {
@@ -51,6 +54,7 @@ public sealed class BaselineStore(string folder)
         return File.Exists(path) ? ReadFile(path) : null;
     }
 
+    /// <summary>Reads and validates a baseline file; every problem is reported with the file and its JSON path.</summary>
     public static Baseline ReadFile(string path)
     {
         using var doc = JsonReader.Parse(path);
@@ -58,35 +62,78 @@ public sealed class BaselineStore(string folder)
         var r = new JsonReader(path, errors);
         var root = doc.RootElement;
         if (!r.IsObject(root, "$")) throw new SpecException(errors);
-        r.OnlyKnown(root, "$", "format", "claim", "profile", "verdict", "review", "codeVersion", "comparisons", "correlations");
         var format = r.String(root, "$", "format");
-        if (format is not null && format != Baseline.FormatName) r.Error("$.format", $"'{format}' is not {Baseline.FormatName}");
+        if (format is not null && format != Baseline.FormatName)
+        {
+            // An older format has other fields: report only this, not a cascade of unknown-field errors.
+            r.Error("$.format", $"'{format}' is not {Baseline.FormatName}; re-record the baseline (`reproduce run`, then `reproduce baselines accept`)");
+            throw new SpecException(errors);
+        }
+        r.OnlyKnown(root, "$", "format", "claim", "profile", "verdict", "verdictNote", "review", "codeVersion", "environment", "comparisons", "correlations");
         var claim = r.String(root, "$", "claim");
         var profile = r.String(root, "$", "profile");
         var verdicts = Verdicts.All;
         var verdict = r.String(root, "$", "verdict", allowed: verdicts);
+        var environment = ReadEnvironment(r, root);
         var comparisons = r.Objects(root, "$", "comparisons", (c, p) =>
         {
-            r.OnlyKnown(c, p, "setting", "metric", "reference", "regime", "verdict", "referenceMedian", "regimeMedian", "rankBiserial", "p", "pAdjusted", "referenceBand", "regimeBand");
-            return new BaselineComparison(r.String(c, p, "setting") ?? "", r.String(c, p, "metric", allowed: MetricCatalog.Names) ?? "",
-                r.String(c, p, "reference") ?? "", r.String(c, p, "regime") ?? "", r.String(c, p, "verdict", allowed: verdicts) ?? "",
-                NumberOrNaN(r, c, p, "referenceMedian"), NumberOrNaN(r, c, p, "regimeMedian"), NumberOrNaN(r, c, p, "rankBiserial"),
-                NumberOrNaN(r, c, p, "p"), NumberOrNaN(r, c, p, "pAdjusted"), ReadBand(r, c, p, "referenceBand"), ReadBand(r, c, p, "regimeBand"));
+            r.OnlyKnown(c, p, "setting", "metric", "reference", "regime", "expected", "verdict", "seeds", "referenceValues", "regimeValues", "referenceMedian", "regimeMedian",
+                "medianDifference", "sign", "medianDifferenceInterval", "rankBiserial", "p", "pOpposite", "pAdjusted", "pAdjustedOpposite", "unconvergedReferenceSeeds", "unconvergedRegimeSeeds");
+            var seeds = Integers(r, c, p, "seeds", true);
+            var refValues = Numbers(r, c, p, "referenceValues");
+            var regValues = Numbers(r, c, p, "regimeValues");
+            if (refValues.Count != seeds.Count || regValues.Count != seeds.Count)
+                r.Error(p, $"{seeds.Count} seeds but {refValues.Count} reference and {regValues.Count} regime values");
+            return new BaselineComparison
+            {
+                Setting = r.String(c, p, "setting") ?? "", Metric = r.String(c, p, "metric", allowed: MetricCatalog.Names) ?? "",
+                Reference = r.String(c, p, "reference") ?? "", Regime = r.String(c, p, "regime") ?? "",
+                Expected = r.String(c, p, "expected", allowed: Directions.Comparison) ?? "", Verdict = r.String(c, p, "verdict", allowed: verdicts) ?? "",
+                Seeds = seeds, ReferenceValues = refValues, RegimeValues = regValues,
+                ReferenceMedian = NumberOrNaN(r, c, p, "referenceMedian"), RegimeMedian = NumberOrNaN(r, c, p, "regimeMedian"),
+                MedianDifference = NumberOrNaN(r, c, p, "medianDifference"), Sign = r.Integer(c, p, "sign", min: -1, max: 1) ?? 0,
+                MedianDifferenceInterval = ReadInterval(r, c, p, "medianDifferenceInterval"), RankBiserial = NumberOrNaN(r, c, p, "rankBiserial"),
+                P = NumberOrNaN(r, c, p, "p"), POpposite = NumberOrNaN(r, c, p, "pOpposite"),
+                PAdjusted = NumberOrNaN(r, c, p, "pAdjusted"), PAdjustedOpposite = NumberOrNaN(r, c, p, "pAdjustedOpposite"),
+                UnconvergedReferenceSeeds = Integers(r, c, p, "unconvergedReferenceSeeds", false), UnconvergedRegimeSeeds = Integers(r, c, p, "unconvergedRegimeSeeds", false),
+            };
         });
         var correlations = r.Objects(root, "$", "correlations", (c, p) =>
         {
-            r.OnlyKnown(c, p, "setting", "x", "y", "verdict", "tau", "tauBand");
-            return new BaselineCorrelation(r.String(c, p, "setting") ?? "", r.String(c, p, "x") ?? "", r.String(c, p, "y") ?? "",
-                r.String(c, p, "verdict", allowed: verdicts) ?? "", NumberOrNaN(r, c, p, "tau"), ReadBand(r, c, p, "tauBand"));
+            r.OnlyKnown(c, p, "setting", "x", "y", "expected", "verdict", "tau", "tauInterval", "p", "pOpposite", "pAdjusted", "pAdjustedOpposite", "points");
+            var points = r.Objects(c, p, "points", (q, pp) =>
+            {
+                r.OnlyKnown(q, pp, "regime", "seed", "x", "y");
+                return new BaselinePoint(r.String(q, pp, "regime") ?? "", r.Integer(q, pp, "seed", min: 0) ?? 0, NumberOrNaN(r, q, pp, "x"), NumberOrNaN(r, q, pp, "y"));
+            });
+            return new BaselineCorrelation
+            {
+                Setting = r.String(c, p, "setting") ?? "", X = r.String(c, p, "x", allowed: MetricCatalog.Names) ?? "", Y = r.String(c, p, "y", allowed: MetricCatalog.Names) ?? "",
+                Expected = r.String(c, p, "expected", allowed: Directions.Correlation) ?? "", Verdict = r.String(c, p, "verdict", allowed: verdicts) ?? "",
+                Tau = NumberOrNaN(r, c, p, "tau"), TauInterval = ReadInterval(r, c, p, "tauInterval"),
+                P = NumberOrNaN(r, c, p, "p"), POpposite = NumberOrNaN(r, c, p, "pOpposite"),
+                PAdjusted = NumberOrNaN(r, c, p, "pAdjusted"), PAdjustedOpposite = NumberOrNaN(r, c, p, "pAdjustedOpposite"), Points = points,
+            };
         });
         if (claim is not null && Path.GetFileName(path) is var name && name != $"{claim}.json" && name != $"{claim}.received.json")
             r.Error("$.claim", $"'{claim}' does not match the file name '{name}'");
         if (errors.Count > 0) throw new SpecException(errors);
         return new Baseline
         {
-            Claim = claim!, Profile = profile!, Verdict = verdict!, Review = r.String(root, "$", "review", required: false) ?? "",
-            CodeVersion = r.String(root, "$", "codeVersion", required: false) ?? "", Comparisons = comparisons, Correlations = correlations,
+            Claim = claim!, Profile = profile!, Verdict = verdict!, VerdictNote = r.String(root, "$", "verdictNote", required: false) ?? "",
+            Review = r.String(root, "$", "review", required: false) ?? "", CodeVersion = r.String(root, "$", "codeVersion", required: false) ?? "",
+            Environment = environment, Comparisons = comparisons, Correlations = correlations,
         };
+    }
+
+    private static ExecutionEnvironment ReadEnvironment(JsonReader r, JsonElement root)
+    {
+        var v = r.Get(root, "$", "environment", true);
+        if (v is null || !r.IsObject(v.Value, "$.environment")) return new ExecutionEnvironment("", "", "", 0, 0);
+        var e = v.Value;
+        r.OnlyKnown(e, "$.environment", "torchSharp", "cpu", "device", "threads", "workers");
+        return new ExecutionEnvironment(r.String(e, "$.environment", "torchSharp") ?? "", r.String(e, "$.environment", "cpu") ?? "",
+            r.String(e, "$.environment", "device", allowed: ["cpu", "cuda"]) ?? "", r.Integer(e, "$.environment", "threads", min: 1) ?? 0, r.Integer(e, "$.environment", "workers", min: 1) ?? 0);
     }
 
     /// <summary>Numbers may be JSON numbers or the string "NaN" (a median of no data).</summary>
@@ -94,20 +141,52 @@ public sealed class BaselineStore(string folder)
     {
         var v = r.Get(obj, path, name, true);
         if (v is null) return double.NaN;
-        if (v.Value.ValueKind == JsonValueKind.String && v.Value.GetString() == "NaN") return double.NaN;
-        if (v.Value.ValueKind != JsonValueKind.Number) { r.Error($"{path}.{name}", $"expected a number, found {JsonReader.Describe(v.Value.ValueKind)}"); return double.NaN; }
-        return v.Value.GetDouble();
+        return NumberOrNaN(r, v.Value, $"{path}.{name}");
     }
 
-    private static Band ReadBand(JsonReader r, JsonElement obj, string path, string name)
+    private static double NumberOrNaN(JsonReader r, JsonElement v, string path)
+    {
+        if (v.ValueKind == JsonValueKind.String && v.GetString() == "NaN") return double.NaN;
+        if (v.ValueKind != JsonValueKind.Number) { r.Error(path, $"expected a number, found {JsonReader.Describe(v.ValueKind)}"); return double.NaN; }
+        return v.GetDouble();
+    }
+
+    private static List<double> Numbers(JsonReader r, JsonElement obj, string path, string name)
+    {
+        var list = new List<double>();
+        var v = r.Get(obj, path, name, true);
+        if (v is null) return list;
+        if (v.Value.ValueKind != JsonValueKind.Array) { r.Error($"{path}.{name}", $"expected an array of numbers, found {JsonReader.Describe(v.Value.ValueKind)}"); return list; }
+        int i = 0;
+        foreach (var item in v.Value.EnumerateArray()) list.Add(NumberOrNaN(r, item, $"{path}.{name}[{i++}]"));
+        return list;
+    }
+
+    private static List<int> Integers(JsonReader r, JsonElement obj, string path, string name, bool required)
+    {
+        var list = new List<int>();
+        var v = r.Get(obj, path, name, required);
+        if (v is null) return list;
+        if (v.Value.ValueKind != JsonValueKind.Array) { r.Error($"{path}.{name}", $"expected an array of integers, found {JsonReader.Describe(v.Value.ValueKind)}"); return list; }
+        int i = 0;
+        foreach (var item in v.Value.EnumerateArray())
+        {
+            string p = $"{path}.{name}[{i++}]";
+            if (item.ValueKind == JsonValueKind.Number && item.TryGetInt32(out int k) && k >= 0) list.Add(k);
+            else r.Error(p, $"expected a non-negative integer, found {(item.ValueKind == JsonValueKind.Number ? item.GetRawText() : JsonReader.Describe(item.ValueKind))}");
+        }
+        return list;
+    }
+
+    private static Interval ReadInterval(JsonReader r, JsonElement obj, string path, string name)
     {
         var v = r.Get(obj, path, name, true);
-        if (v is null) return new Band(double.NaN, double.NaN);
-        if (v.Value.ValueKind != JsonValueKind.Object) { r.Error($"{path}.{name}", $"expected an object {{lower, upper}}, found {JsonReader.Describe(v.Value.ValueKind)}"); return new Band(double.NaN, double.NaN); }
+        if (v is null) return Interval.None;
+        if (v.Value.ValueKind != JsonValueKind.Object) { r.Error($"{path}.{name}", $"expected an object {{lower, upper}}, found {JsonReader.Describe(v.Value.ValueKind)}"); return Interval.None; }
         r.OnlyKnown(v.Value, $"{path}.{name}", "lower", "upper");
         double lo = NumberOrNaN(r, v.Value, $"{path}.{name}", "lower"), hi = NumberOrNaN(r, v.Value, $"{path}.{name}", "upper");
         if (lo > hi) r.Error($"{path}.{name}", $"lower {lo} exceeds upper {hi}");
-        return new Band(lo, hi);
+        return new Interval(lo, hi);
     }
 
     public static string Serialise(Baseline b) => JsonSerializer.Serialize(b, Json) + "\n";
@@ -138,7 +217,7 @@ public sealed class BaselineStore(string folder)
     }
 
     /// <summary>An outcome held against its reviewed baseline: the differences, and the received file written for them.</summary>
-    public sealed record CheckResult(Baseline Snapshot, Baseline? Reviewed, IReadOnlyList<string> Differences, string? ReceivedPath)
+    public sealed record CheckResult(Baseline Snapshot, Baseline? Reviewed, BaselineRule Rule, IReadOnlyList<string> Differences, string? ReceivedPath)
     {
         public bool Matches => Differences.Count == 0;
     }
@@ -146,19 +225,22 @@ public sealed class BaselineStore(string folder)
     /// <summary>
     /// The snapshot workflow's one step, shared by `reproduce run` and the NUnit claim tests: snapshot the outcome,
     /// compare it with the reviewed baseline, and write &lt;claim&gt;.received.json when they differ (or there is no
-    /// baseline yet), deleting a stale received file when they agree. A corrupt baseline throws (file and field named).
+    /// baseline yet), deleting a stale received file when they agree. The rule is exact when the outcome was produced
+    /// in the baseline's execution environment and statistical otherwise (<see cref="BaselineRule"/>). A corrupt
+    /// baseline throws (file and field named).
     /// </summary>
-    public CheckResult Check(ClaimOutcome outcome, string codeVersion)
+    public CheckResult Check(ClaimOutcome outcome, string codeVersion, ExecutionEnvironment environment)
     {
-        var snapshot = FromOutcome(outcome, codeVersion);
+        var snapshot = FromOutcome(outcome, codeVersion, environment);
         var reviewed = Read(outcome.Profile, outcome.ClaimId);
-        IReadOnlyList<string> differences = reviewed is null ? ["no reviewed baseline yet"] : BaselineComparer.Differences(reviewed, snapshot);
+        var rule = reviewed is null ? BaselineRule.Exact : BaselineComparer.RuleFor(reviewed, environment);
+        IReadOnlyList<string> differences = reviewed is null ? ["no reviewed baseline yet"] : BaselineComparer.Differences(reviewed, snapshot, rule);
         if (differences.Count == 0)
         {
             DeleteReceived(outcome.Profile, outcome.ClaimId);
-            return new CheckResult(snapshot, reviewed, differences, null);
+            return new CheckResult(snapshot, reviewed, rule, differences, null);
         }
-        return new CheckResult(snapshot, reviewed, differences, WriteReceived(snapshot));
+        return new CheckResult(snapshot, reviewed, rule, differences, WriteReceived(snapshot));
     }
 
     public IReadOnlyList<string> PendingReceived(string profile)

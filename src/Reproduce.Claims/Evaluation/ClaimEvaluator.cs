@@ -14,14 +14,17 @@ namespace Reproduce.Claims.Evaluation;
 /// Benjamini-Hochberg reported beside it). A comparison is reproduced when its adjusted p is at most alpha,
 /// contradicted when the opposite test's adjusted p is, and inconclusive otherwise.
 /// </summary>
-public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string, SettingSpec> settings, string profile, double alpha = 0.05)
+public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<string, SettingSpec> settings, string profile, double alpha = 0.05)
 {
     public const double ConvergedTrainAccuracy = 0.99;
 
+    public ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string, SettingSpec> settings, string profile, double alpha = 0.05)
+        : this(ResultSnapshot.Of(store), settings, profile, alpha) { }
+
     public IReadOnlyList<ClaimOutcome> Evaluate(IReadOnlyList<ClaimSpec> claims)
     {
-        var runs = store.AllRuns().Where(r => r.Profile == profile).ToList();
-        var metricsByRun = store.AllMetrics().GroupBy(m => m.RunKey).ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Metric, m => m.Value));
+        var runs = results.Runs.Where(r => r.Profile == profile).ToList();
+        var metricsByRun = results.Metrics.GroupBy(m => m.RunKey).ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Metric));
         var outcomes = claims.Select(c => EvaluateOne(c, runs, metricsByRun)).ToList();
         AdjustFamilies(outcomes);
         foreach (var o in outcomes) Decide(o, claims.First(c => c.Id == o.ClaimId));
@@ -29,19 +32,46 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
     }
 
     /// <summary>Values of a metric by seed for (setting, regime), from the runs planned for this profile's block.</summary>
-    private Dictionary<int, double> Values(string setting, string regime, string metric, List<StoredRun> runs, Dictionary<string, Dictionary<string, double>> metrics, out int diverged)
+    private Dictionary<int, double> Values(string setting, string regime, string metric, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics, out int diverged)
+        => Values(setting, regime, metric, runs, metrics, out diverged, out _);
+
+    /// <summary>
+    /// As above, also naming the seeds whose value an iterative estimator reported as not converged (its details hold
+    /// "Converged": false, as the Lanczos top eigenvalue does when its residual misses the tolerance within the budget).
+    /// </summary>
+    private Dictionary<int, double> Values(string setting, string regime, string metric, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics,
+        out int diverged, out List<int> unconverged)
     {
         var block = settings[setting].For(profile);
         var wanted = Enumerable.Range(0, block.Seeds).Select(s => new RunSpec(setting, profile, block, Training.Regimes.RegimeRegistry.Get(regime), s).Key).ToHashSet();
         var mine = runs.Where(r => wanted.Contains(r.Key)).ToList();
         diverged = mine.Count(r => r.Diverged);
+        unconverged = [];
         var result = new Dictionary<int, double>();
         foreach (var r in mine.Where(r => !r.Diverged))
-            if (metrics.TryGetValue(r.Key, out var m) && m.TryGetValue(metric, out var v)) result[r.Seed] = v;
+            if (metrics.TryGetValue(r.Key, out var m) && m.TryGetValue(metric, out var v))
+            {
+                result[r.Seed] = v.Value;
+                if (ReportsUnconverged(v.DetailsJson)) unconverged.Add(r.Seed);
+            }
+        unconverged.Sort();
         return result;
     }
 
-    private ClaimOutcome EvaluateOne(ClaimSpec claim, List<StoredRun> runs, Dictionary<string, Dictionary<string, double>> metrics)
+    /// <summary>True when a metric's details carry a top-level "Converged": false.</summary>
+    public static bool ReportsUnconverged(string detailsJson)
+    {
+        if (!detailsJson.Contains("\"Converged\"", StringComparison.Ordinal)) return false;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(detailsJson);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && doc.RootElement.TryGetProperty("Converged", out var c) && c.ValueKind == System.Text.Json.JsonValueKind.False;
+        }
+        catch (System.Text.Json.JsonException) { return false; }
+    }
+
+    private ClaimOutcome EvaluateOne(ClaimSpec claim, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics)
     {
         var comparisons = new List<ComparisonOutcome>();
         var correlations = new List<CorrelationOutcome>();
@@ -89,10 +119,10 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
     /// vs <paramref name="setting"/> (then the outcome's Setting reads "other vs setting").
     /// </summary>
     private ComparisonOutcome Compare(string setting, string metric, string reference, string regime, string expected, string family,
-        List<StoredRun> runs, Dictionary<string, Dictionary<string, double>> metrics, string? otherSetting = null)
+        List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics, string? otherSetting = null)
     {
-        var a = Values(setting, reference, metric, runs, metrics, out int da);
-        var b = Values(otherSetting ?? setting, regime, metric, runs, metrics, out int db);
+        var a = Values(setting, reference, metric, runs, metrics, out int da, out var ua);
+        var b = Values(otherSetting ?? setting, regime, metric, runs, metrics, out int db, out var ub);
         var seeds = a.Keys.Intersect(b.Keys).Order().ToList();
         var refValues = seeds.Select(s => a[s]).ToList();
         double TrainLoss(string s, string r) => Values(s, r, "train_loss", runs, metrics, out _) is { Count: > 0 } v ? BootstrapInterval.Median([.. v.Values]) : double.NaN;
@@ -102,6 +132,7 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
         {
             Setting = otherSetting is null ? setting : $"{otherSetting} vs {setting}", Metric = metric, Reference = reference, Regime = regime, Expected = expected, Family = family,
             Seeds = seeds, ReferenceValues = refValues, RegimeValues = regValues, DroppedSeeds = da + db,
+            UnconvergedReferenceSeeds = [.. ua.Where(seeds.Contains)], UnconvergedRegimeSeeds = [.. ub.Where(seeds.Contains)],
             ReferenceTrainAccuracy = TrainAccuracy(setting, reference), RegimeTrainAccuracy = TrainAccuracy(otherSetting ?? setting, regime),
             ReferenceTrainLoss = TrainLoss(setting, reference), RegimeTrainLoss = TrainLoss(otherSetting ?? setting, regime),
             P = double.NaN, POpposite = double.NaN, ReferenceMedian = double.NaN, RegimeMedian = double.NaN, MedianDifference = double.NaN,
@@ -122,15 +153,15 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
         };
     }
 
-    private CorrelationOutcome Correlate(string setting, ClaimSpec claim, List<StoredRun> runs, Dictionary<string, Dictionary<string, double>> metrics)
+    private CorrelationOutcome Correlate(string setting, ClaimSpec claim, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics)
     {
         var regimes = claim.Regimes.Count > 0 ? claim.Regimes.Append(claim.Baseline).OfType<string>().ToList() : settings[setting].Regimes.ToList();
-        var points = new List<(string Regime, double X, double Y)>();
+        var points = new List<CorrelationPoint>();
         foreach (var regime in regimes)
         {
             var x = Values(setting, regime, claim.Metrics[0], runs, metrics, out _);
             var y = Values(setting, regime, claim.Metrics[1], runs, metrics, out _);
-            foreach (var s in x.Keys.Intersect(y.Keys).Order()) points.Add((regime, x[s], y[s]));
+            foreach (var s in x.Keys.Intersect(y.Keys).Order()) points.Add(new CorrelationPoint(regime, s, x[s], y[s]));
         }
         var (alt, opp) = claim.Direction switch
         {
@@ -145,10 +176,12 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
         var xs = points.Select(p => p.X).ToList(); var ys = points.Select(p => p.Y).ToList();
         var t = KendallTau.Test(xs, ys, alt);
         var to = KendallTau.Test(xs, ys, opp);
+        // Seeded percentile bootstrap over runs: the interval a re-run on another machine is held to.
+        var interval = BootstrapInterval.Percentile(points, sample => KendallTau.Test([.. sample.Select(p => p.X)], [.. sample.Select(p => p.Y)]).Tau, resamples: 2000, seed: 0);
         return new CorrelationOutcome
         {
             Setting = setting, X = claim.Metrics[0], Y = claim.Metrics[1], Expected = claim.Direction, Family = claim.Family, Runs = points.Count,
-            Tau = t.Tau, P = t.PValue, POpposite = to.PValue, TauWithinRegime = within, Points = points,
+            Tau = t.Tau, P = t.PValue, POpposite = to.PValue, TauWithinRegime = within, Points = points, TauLower = interval.Lower, TauUpper = interval.Upper,
         };
     }
 
@@ -214,5 +247,9 @@ public sealed class ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string
             outcome.VerdictNote += "; median train loss (compared / reference): " + string.Join(", ", fits.Select(c => $"{c.Setting} {c.RegimeTrainLoss:g3} / {c.ReferenceTrainLoss:g3}"));
         if (unconverged.Count > 0)
             outcome.VerdictNote += "; not at 99% train accuracy: " + string.Join(", ", unconverged.Select(t => $"{t.Setting}/{t.Item2} {t.Item3:0.###}"));
+        var estimates = outcome.Comparisons.SelectMany(c => new[] { (c.Setting, c.Metric, Regime: c.Reference, Seeds: c.UnconvergedReferenceSeeds), (c.Setting, c.Metric, Regime: c.Regime, Seeds: c.UnconvergedRegimeSeeds) })
+            .Where(t => t.Seeds.Count > 0).DistinctBy(t => (t.Setting, t.Metric, t.Regime)).ToList();
+        if (estimates.Count > 0)
+            outcome.VerdictNote += "; estimator not converged (value used as is): " + string.Join(", ", estimates.Select(t => $"{t.Setting}/{t.Regime} {t.Metric} seeds {string.Join(" ", t.Seeds)}"));
     }
 }

@@ -31,6 +31,9 @@ public sealed record ComparisonOutcome
     public required IReadOnlyList<double> ReferenceValues { get; init; }
     public required IReadOnlyList<double> RegimeValues { get; init; }
     public int DroppedSeeds { get; init; }
+    /// <summary>Seeds whose value on each side came from an estimator that reported it had not converged.</summary>
+    public IReadOnlyList<int> UnconvergedReferenceSeeds { get; init; } = [];
+    public IReadOnlyList<int> UnconvergedRegimeSeeds { get; init; } = [];
     /// <summary>Median final train accuracy (evaluation mode) of each side: are both at minima?</summary>
     public double ReferenceTrainAccuracy { get; init; } = double.NaN;
     public double RegimeTrainAccuracy { get; init; } = double.NaN;
@@ -39,7 +42,10 @@ public sealed record ComparisonOutcome
     public double RegimeTrainLoss { get; init; } = double.NaN;
     public double ReferenceMedian { get; init; }
     public double RegimeMedian { get; init; }
+    /// <summary>Median of the paired differences (regime - reference); its sign is the observed direction of the effect.</summary>
     public double MedianDifference { get; init; }
+    /// <summary>+1, -1 or 0: the sign of <see cref="MedianDifference"/> (0 also when there is no data).</summary>
+    public int Sign => double.IsNaN(MedianDifference) ? 0 : Math.Sign(MedianDifference);
     public double MedianDifferenceLower { get; init; }
     public double MedianDifferenceUpper { get; init; }
     public double RankBiserial { get; init; }
@@ -65,11 +71,17 @@ public sealed record CorrelationOutcome
     public required double P { get; init; }
     public required double POpposite { get; init; }
     public required IReadOnlyDictionary<string, double> TauWithinRegime { get; init; }
-    public required IReadOnlyList<(string Regime, double X, double Y)> Points { get; init; }
+    public required IReadOnlyList<CorrelationPoint> Points { get; init; }
+    /// <summary>95% percentile bootstrap interval of tau over runs (seeded).</summary>
+    public double TauLower { get; init; } = double.NaN;
+    public double TauUpper { get; init; } = double.NaN;
     public double PAdjusted { get; set; } = double.NaN;
     public double PAdjustedOpposite { get; set; } = double.NaN;
     public string Verdict { get; set; } = Verdicts.Inconclusive;
 }
+
+/// <summary>One run in a correlation: its regime, seed and the two metrics.</summary>
+public sealed record CorrelationPoint(string Regime, int Seed, double X, double Y);
 
 /// <summary>Did the reference regime reach the minima the claim is about? (Base's median final train accuracy and loss.)</summary>
 public sealed record Convergence(string Setting, double BaseTrainAccuracy, double BaseTrainLoss, bool Converged);

@@ -24,6 +24,28 @@ public static class BootstrapInterval
         return new ConfidenceInterval(Median(differences), Quantile(medians, (1 - level) / 2), Quantile(medians, (1 + level) / 2), level, resamples);
     }
 
+    /// <summary>
+    /// Seeded percentile bootstrap of any statistic of a sample: B resamples of the items with replacement; replicates
+    /// where the statistic is undefined (NaN, e.g. tau of a resample with one distinct value) are left out.
+    /// </summary>
+    public static ConfidenceInterval Percentile<T>(IReadOnlyList<T> items, Func<IReadOnlyList<T>, double> statistic, int resamples = 2000, double level = 0.95, int seed = 0)
+    {
+        if (items.Count == 0) throw new ArgumentException("Bootstrap needs at least one item.");
+        if (resamples < 1 || level is <= 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(resamples), "Resamples >= 1 and level in (0, 1).");
+        var rng = new Random(seed);
+        var replicates = new List<double>(resamples);
+        var sample = new T[items.Count];
+        for (int b = 0; b < resamples; b++)
+        {
+            for (int i = 0; i < sample.Length; i++) sample[i] = items[rng.Next(items.Count)];
+            double v = statistic(sample);
+            if (!double.IsNaN(v)) replicates.Add(v);
+        }
+        if (replicates.Count == 0) return new ConfidenceInterval(statistic(items), double.NaN, double.NaN, level, resamples);
+        replicates.Sort();
+        return new ConfidenceInterval(statistic(items), Quantile(replicates, (1 - level) / 2), Quantile(replicates, (1 + level) / 2), level, resamples);
+    }
+
     public static double Median(IReadOnlyList<double> values)
     {
         if (values.Count == 0) throw new ArgumentException("Median of no values.");

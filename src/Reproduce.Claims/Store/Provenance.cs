@@ -6,11 +6,19 @@ namespace Reproduce.Claims.Store;
 /// <summary>Where a number came from: code version, TorchSharp version, device, threads, profile, machine.</summary>
 public sealed record Provenance(string CodeVersion, string TorchSharpVersion, string Device, int Threads, string Profile, string Machine, string Os)
 {
+    /// <summary>Runs trained side by side (each gets Threads / Workers intra-op threads).</summary>
+    public int Workers { get; init; } = 1;
+    /// <summary>The processor's model name (/proc/cpuinfo), which decides libtorch's and MKL's kernels.</summary>
+    public string Cpu { get; init; } = ExecutionEnvironment.CpuModel();
+
     public string ToJson() => JsonSerializer.Serialize(this);
 
-    public static Provenance Capture(string repositoryRoot, string device, int threads, string profile) => new(
-        GitVersion(repositoryRoot), typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown",
-        device, threads, profile, Environment.MachineName, System.Runtime.InteropServices.RuntimeInformation.OSDescription);
+    /// <summary>What must be equal for two executions to give the same bits (the machine's name is not part of it).</summary>
+    public ExecutionEnvironment Environment => new(TorchSharpVersion, Cpu, Device, Threads, Workers);
+
+    public static Provenance Capture(string repositoryRoot, string device, int threads, string profile, int workers = 1) => new(
+        GitVersion(repositoryRoot), ExecutionEnvironment.TorchSharpVersion,
+        device, threads, profile, System.Environment.MachineName, System.Runtime.InteropServices.RuntimeInformation.OSDescription) { Workers = workers };
 
     /// <summary>"git describe --always --dirty", or "unknown" outside a checkout.</summary>
     public static string GitVersion(string root)
@@ -25,5 +33,33 @@ public sealed record Provenance(string CodeVersion, string TorchSharpVersion, st
             return p.ExitCode == 0 && output.Length > 0 ? output : "unknown";
         }
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException) { return "unknown"; }
+    }
+}
+
+/// <summary>
+/// The conditions under which the suite is bit-for-bit deterministic: the same TorchSharp (so libtorch) build, the
+/// same processor model (libtorch and MKL choose kernels by CPU), the same device, and the same threads and worker
+/// split (each run's intra-op thread count changes the order of floating-point reductions). Two executions that agree
+/// on all five give identical stored values; baselines are then compared exactly, otherwise by a statistical rule.
+/// </summary>
+public sealed record ExecutionEnvironment(string TorchSharp, string Cpu, string Device, int Threads, int Workers)
+{
+    public static string TorchSharpVersion => typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown";
+
+    public override string ToString() => $"TorchSharp {TorchSharp}, {Cpu}, {Device}, {Threads} threads, {Workers} worker(s)";
+
+    /// <summary>The first "model name" in /proc/cpuinfo; the process architecture where there is none.</summary>
+    public static string CpuModel()
+    {
+        try
+        {
+            if (File.Exists("/proc/cpuinfo"))
+                foreach (var line in File.ReadLines("/proc/cpuinfo"))
+                    if (line.StartsWith("model name", StringComparison.Ordinal) && line.IndexOf(':') is > 0 and var i)
+                        return line[(i + 1)..].Trim();
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
     }
 }

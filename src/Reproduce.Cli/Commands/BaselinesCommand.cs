@@ -24,7 +24,10 @@ internal static class BaselinesCommand
                 var received = BaselineStore.ReadFile(file);
                 var reviewed = store.Read(options.Profile, received.Claim);
                 Console.WriteLine($"{received.Claim}: {(reviewed is null ? "new (no baseline yet)" : $"baseline '{reviewed.Verdict}', received '{received.Verdict}'")}");
-                if (reviewed is not null) foreach (var d in BaselineComparer.Differences(reviewed, received)) Console.WriteLine($"    {d}");
+                if (reviewed is null) continue;
+                var rule = BaselineComparer.RuleFor(reviewed, received.Environment);
+                Console.WriteLine($"    ({rule.ToString().ToLowerInvariant()} rule: baseline recorded in {reviewed.Environment}, received in {received.Environment})");
+                foreach (var d in BaselineComparer.Differences(reviewed, received, rule)) Console.WriteLine($"    {d}");
             }
             Console.Error.WriteLine($"{pending.Count} received snapshot(s) pending at profile {options.Profile}.");
             return pending.Count > 0 ? 1 : 0;

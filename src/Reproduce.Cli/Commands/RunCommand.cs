@@ -60,20 +60,20 @@ internal static class RunCommand
         var options = suite.Options;
         var outcomes = suite.Evaluate(store);
         var baselines = new BaselineStore(options.Resolve(options.BaselinesFolder));
-        var provenance = Provenance.Capture(options.Root, options.Device, options.Threads, options.Profile);
+        var provenance = suite.CaptureProvenance();
         var results = new List<object>();
         var baselineVerdicts = new Dictionary<string, string>();
         int regressions = 0;
         foreach (var o in outcomes)
         {
             BaselineStore.CheckResult check;
-            try { check = baselines.Check(o, provenance.CodeVersion); }
+            try { check = baselines.Check(o, provenance.CodeVersion, provenance.Environment); }
             catch (Claims.Specs.SpecException e)
             {
                 // A corrupt baseline is a regression to report, not a reason to lose the other claims' results; the
                 // received snapshot beside it is what a reviewer can accept in its place.
                 Console.Error.WriteLine(e.Message);
-                Console.Error.WriteLine($"{o.ClaimId}: new snapshot {baselines.WriteReceived(BaselineStore.FromOutcome(o, provenance.CodeVersion))}");
+                Console.Error.WriteLine($"{o.ClaimId}: new snapshot {baselines.WriteReceived(BaselineStore.FromOutcome(o, provenance.CodeVersion, provenance.Environment))}");
                 regressions++;
                 results.Add(new { claim = o.ClaimId, verdict = o.Verdict, baseline = (string?)null, differences = (IReadOnlyList<string>)[e.Message], note = o.VerdictNote });
                 continue;
@@ -82,10 +82,10 @@ internal static class RunCommand
             if (!check.Matches)
             {
                 regressions++;
-                Console.Error.WriteLine($"{o.ClaimId}: differs from its baseline ({check.ReceivedPath}):");
+                Console.Error.WriteLine($"{o.ClaimId}: differs from its baseline under the {check.Rule.ToString().ToLowerInvariant()} rule ({check.ReceivedPath}):");
                 foreach (var d in check.Differences) Console.Error.WriteLine($"    {d}");
             }
-            results.Add(new { claim = o.ClaimId, verdict = o.Verdict, baseline = check.Reviewed?.Verdict, differences = check.Differences, note = o.VerdictNote });
+            results.Add(new { claim = o.ClaimId, verdict = o.Verdict, baseline = check.Reviewed?.Verdict, rule = check.Rule.ToString().ToLowerInvariant(), differences = check.Differences, note = o.VerdictNote });
         }
         string folder = options.Resolve(options.OutputFolder);
         string markdown = MarkdownReport.Render(outcomes, baselineVerdicts, options.Profile, $"{provenance.CodeVersion}, TorchSharp {provenance.TorchSharpVersion}, {provenance.Device}, {provenance.Threads} threads");

@@ -1,0 +1,162 @@
+using NUnit.Framework;
+using Reproduce.Claims.Baselines;
+using Reproduce.Claims.Evaluation;
+using Reproduce.Claims.Runner;
+using Reproduce.Claims.Specs;
+using Reproduce.Claims.Store;
+using Reproduce.Training.Regimes;
+using Reproduce.Tests.Support;
+
+namespace Reproduce.Tests.Claims;
+
+/// <summary>
+/// Proof that the claim tests can fail. Each test takes the session's stored default-profile results, changes one
+/// thing a regression could change — a claim's expected direction, the sign of its metric, one per-seed value, or the
+/// whole effect — re-derives every verdict through the real evaluator (families and multiple-testing adjustment
+/// included), and asserts that the baseline check then fails. The statistical rule is the weaker of the two (it is
+/// what holds on another machine), so the science-level changes are checked under it; a perturbation of one value
+/// below the statistical rule's resolution is checked under the exact rule. Cases: every claim whose reviewed
+/// default verdict is not inconclusive.
+/// </summary>
+[TestFixture, Category("Claim"), NonParallelizable]
+public class ClaimSensitivityTests
+{
+    private static readonly string[] Undecided = [Verdicts.Inconclusive, Verdicts.NoData];
+
+    private static IEnumerable<Baseline> DecidedBaselines()
+    {
+        var folder = Repository.Path("baselines", DefaultProfileSession.Profile);
+        if (!Directory.Exists(folder)) yield break;
+        foreach (var file in Directory.GetFiles(folder, "*.json").Where(f => !f.EndsWith(".received.json", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            Baseline b;
+            try { b = BaselineStore.ReadFile(file); }
+            catch (SpecException) { continue; } // the claim test reports a corrupt baseline
+            if (!Undecided.Contains(b.Verdict)) yield return b;
+        }
+    }
+
+    private static IEnumerable<TestCaseData> Decided() => DecidedBaselines().Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
+
+    private static IEnumerable<TestCaseData> DecidedWithDirection() => DecidedBaselines()
+        .Where(b => b.Comparisons.Count == 0 || b.Comparisons.All(c => !c.Verdict.StartsWith("beats") && !c.Verdict.StartsWith("worse") && !c.Verdict.StartsWith("no significant")))
+        .Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
+
+    [Test]
+    public void MostClaimsAreDecidedSoTheFlipTestsCoverThem()
+    {
+        // A guard for the guard: if every verdict became inconclusive, the sensitivity tests would have no cases.
+        var decided = DecidedBaselines().Select(b => b.Claim).ToList();
+        TestContext.Out.WriteLine($"{decided.Count} decided claims: {string.Join(", ", decided)}");
+        Assert.That(decided, Has.Count.GreaterThanOrEqualTo(10));
+    }
+
+    private static DefaultProfileSession.Session Session()
+    {
+        var (session, error) = DefaultProfileSession.Get();
+        Assert.That(error, Is.Null, $"the default profile could not complete: {error}");
+        return session!;
+    }
+
+    private static Baseline Reviewed(string claim) => new BaselineStore(Repository.Path("baselines")).Read(DefaultProfileSession.Profile, claim)!;
+
+    /// <summary>Re-evaluates every claim (so the families are complete) from <paramref name="results"/>; returns one claim's snapshot.</summary>
+    private static Baseline Reevaluate(DefaultProfileSession.Session s, string claim, ResultSnapshot results, IReadOnlyList<ClaimSpec>? claims = null)
+    {
+        var outcomes = new ClaimEvaluator(results, s.Suite.Settings, DefaultProfileSession.Profile, s.Suite.Options.Alpha).Evaluate(claims ?? s.Suite.AllClaims);
+        return BaselineStore.FromOutcome(outcomes.Single(o => o.ClaimId == claim), s.Provenance.CodeVersion, s.Provenance.Environment);
+    }
+
+    private static void AssertFails(Baseline reviewed, Baseline now, BaselineRule rule, string what, string? mustMention = null)
+    {
+        var diffs = BaselineComparer.Differences(reviewed, now, rule);
+        TestContext.Out.WriteLine($"{what}: {diffs.Count} difference(s) under the {rule} rule");
+        foreach (var d in diffs.Take(12)) TestContext.Out.WriteLine($"  {d}");
+        Assert.That(diffs, Is.Not.Empty, $"{reviewed.Claim}: {what} passed the {rule} baseline check");
+        if (mustMention is not null) Assert.That(diffs, Has.Some.Contains(mustMention), $"{reviewed.Claim}: {what} changed no {mustMention}");
+    }
+
+    [Test]
+    public void TheUnchangedResultsPassBothRules()
+    {
+        // The control for every test below: without the change, re-evaluating the stored values matches the baselines.
+        var s = Session();
+        var claims = s.Suite.AllClaims.Select(c => c.Id).Where(id => File.Exists(Repository.Path("baselines", DefaultProfileSession.Profile, $"{id}.json"))).ToList();
+        Assert.That(claims, Is.Not.Empty);
+        var outcomes = new ClaimEvaluator(s.Results, s.Suite.Settings, DefaultProfileSession.Profile, s.Suite.Options.Alpha).Evaluate(s.Suite.AllClaims);
+        foreach (var id in claims)
+        {
+            var now = BaselineStore.FromOutcome(outcomes.Single(o => o.ClaimId == id), s.Provenance.CodeVersion, s.Provenance.Environment);
+            Assert.That(BaselineComparer.Differences(Reviewed(id), now, BaselineRule.Statistical), Is.Empty, id);
+        }
+    }
+
+    [TestCaseSource(nameof(DecidedWithDirection))]
+    public void FlippingTheExpectedDirectionFailsTheCheck(string claimId)
+    {
+        var s = Session();
+        var claims = s.Suite.AllClaims.Select(c => c.Id == claimId ? c with { Direction = Opposite(c.Direction) } : c).ToList();
+        var now = Reevaluate(s, claimId, s.Results, claims);
+        AssertFails(Reviewed(claimId), now, BaselineRule.Statistical, "expected direction flipped", mustMention: "verdict");
+    }
+
+    private static string Opposite(string direction) => direction switch
+    {
+        "higher" => "lower", "lower" => "higher", "positive" => "negative", "negative" => "positive", "not-positive" => "positive",
+        _ => throw new ArgumentException($"no opposite of '{direction}'"),
+    };
+
+    [TestCaseSource(nameof(Decided))]
+    public void NegatingTheClaimsMetricFailsTheCheck(string claimId)
+    {
+        var s = Session();
+        var claim = s.Suite.AllClaims.Single(c => c.Id == claimId);
+        // The metric(s) the claim is about; for a correlation only x, so the relation with y reverses.
+        var negated = claim.Kind switch { ClaimKind.Best => claim.Metrics.ToHashSet(), _ => [claim.Metrics[0]] };
+        var results = s.Results.WithMetrics(m => negated.Contains(m.Metric) ? m with { Value = -m.Value } : m);
+        AssertFails(Reviewed(claimId), Reevaluate(s, claimId, results), BaselineRule.Statistical, $"{string.Join(", ", negated)} negated", mustMention: "verdict");
+    }
+
+    [TestCaseSource(nameof(Decided))]
+    public void ErasingTheEffectFailsTheStatisticalCheck(string claimId)
+    {
+        var s = Session();
+        var outcome = s.Outcomes[claimId];
+        var replace = new Dictionary<(string RunKey, string Metric), double>();
+        foreach (var c in outcome.Comparisons)
+        {
+            var (reference, compared) = DefaultProfileSession.Sides(c);
+            for (int i = 0; i < c.Seeds.Count; i++)
+                replace[(Key(s, compared.Setting, compared.Regime, c.Seeds[i]), c.Metric)] = c.ReferenceValues[i];
+        }
+        foreach (var c in outcome.Correlations)
+            foreach (var p in c.Points) replace[(Key(s, c.Setting, p.Regime, p.Seed), c.X)] = 1.0; // constant x: tau 0
+        var results = s.Results.WithMetrics(m => replace.TryGetValue((m.RunKey, m.Metric), out var v) ? m with { Value = v } : m);
+        AssertFails(Reviewed(claimId), Reevaluate(s, claimId, results), BaselineRule.Statistical, "effect erased (compared side set to the reference side)");
+    }
+
+    [TestCaseSource(nameof(Decided))]
+    public void OnePerSeedValueMovedBeyondToleranceFailsTheExactCheck(string claimId)
+    {
+        var s = Session();
+        var outcome = s.Outcomes[claimId];
+        string key, metric;
+        if (outcome.Comparisons.Count > 0)
+        {
+            var c = outcome.Comparisons[0];
+            var (_, compared) = DefaultProfileSession.Sides(c);
+            (key, metric) = (Key(s, compared.Setting, compared.Regime, c.Seeds[0]), c.Metric);
+        }
+        else
+        {
+            var c = outcome.Correlations[0];
+            (key, metric) = (Key(s, c.Setting, c.Points[0].Regime, c.Points[0].Seed), c.X);
+        }
+        // 1e-7 relative: a hundred times the exact rule's tolerance, far below any statistical resolution.
+        var results = s.Results.WithMetrics(m => m.RunKey == key && m.Metric == metric ? m with { Value = m.Value * (1 + 1e-7) + 1e-300 } : m);
+        AssertFails(Reviewed(claimId), Reevaluate(s, claimId, results), BaselineRule.Exact, $"one {metric} value scaled by 1 + 1e-7", mustMention: "seed");
+    }
+
+    private static string Key(DefaultProfileSession.Session s, string setting, string regime, int seed) =>
+        new RunSpec(setting, DefaultProfileSession.Profile, s.Suite.Settings[setting].For(DefaultProfileSession.Profile), RegimeRegistry.Get(regime), seed).Key;
+}
