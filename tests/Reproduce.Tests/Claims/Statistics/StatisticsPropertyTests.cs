@@ -1,3 +1,17 @@
+// Replaying a failed property (FsCheck.NUnit 3.6, checked by failing a property on purpose). The NUnit failure
+// message -- console, IDE and the TRX <Message> in CI -- starts with the seed of the whole run and of the failing step:
+//   Falsifiable, after 10 tests (24 shrinks) (14905879968750686724,12547254283353487531).
+//   Last step was invoked with size of 4 and seed of (8170499303353592400,10191299925103160293).
+//   Replay directly at failing step with (8170499303353592400,10191299925103160293,4).
+//   Original: ... Shrunk: ... with exception: ...
+// (for a property returning false the third line is absent and "Label of failing property: ..." follows instead).
+// Replay without editing code: Support/FsCheckReplay.cs feeds FSCHECK_REPLAY to every property of the run, so filter
+// to the failing one:
+//   FSCHECK_REPLAY="(14905879968750686724,12547254283353487531)" dotnet test Reproduce.sln -c Release --no-build \
+//     --settings test.runsettings --filter "FullyQualifiedName~StatisticsPropertyTests.WilcoxonExactPValue"
+// reruns the whole sequence (same "after 10 tests", same Original and Shrunk); "(seed,gamma,size)" from the
+// "Last step" line reruns only the failing case. Or set Replay = "..." on the [Property] itself. QuietOnSuccess
+// silences passing runs only; nothing here suppresses the failure text.
 using FsCheck;
 using FsCheck.Fluent;
 using NUnit.Framework;
