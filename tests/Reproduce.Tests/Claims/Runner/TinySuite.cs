@@ -31,10 +31,18 @@ public sealed class TinySuite : IDisposable
 
     public string Root { get; }
 
-    public ClaimSuite Load(string output = "results", string filter = "") => ClaimSuite.Load(ReproduceOptions.Load(Root, new Dictionary<string, string?>
+    /// <param name="threads">Total libtorch threads; null keeps the configured default.</param>
+    /// <param name="workers">Runs trained side by side; null keeps the configured default (1).</param>
+    public ClaimSuite Load(string output = "results", string filter = "", int? threads = null, int? workers = null)
     {
-        ["Profile"] = "smoke", ["OutputFolder"] = output, ["Filter"] = filter, ["Checkpoints"] = "true",
-    }));
+        var overrides = new Dictionary<string, string?>
+        {
+            ["Profile"] = "smoke", ["OutputFolder"] = output, ["Filter"] = filter, ["Checkpoints"] = "true",
+        };
+        if (threads is { } t) overrides["Threads"] = t.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (workers is { } w) overrides["Workers"] = w.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return ClaimSuite.Load(ReproduceOptions.Load(Root, overrides));
+    }
 
     public void Dispose()
     {

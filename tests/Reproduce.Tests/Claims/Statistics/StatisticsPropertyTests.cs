@@ -1,3 +1,17 @@
+// Replaying a failed property (FsCheck.NUnit 3.6, checked by failing a property on purpose). The NUnit failure
+// message -- console, IDE and the TRX <Message> in CI -- starts with the seed of the whole run and of the failing step:
+//   Falsifiable, after 10 tests (24 shrinks) (14905879968750686724,12547254283353487531).
+//   Last step was invoked with size of 4 and seed of (8170499303353592400,10191299925103160293).
+//   Replay directly at failing step with (8170499303353592400,10191299925103160293,4).
+//   Original: ... Shrunk: ... with exception: ...
+// (for a property returning false the third line is absent and "Label of failing property: ..." follows instead).
+// Replay without editing code: Support/FsCheckReplay.cs feeds FSCHECK_REPLAY to every property of the run, so filter
+// to the failing one:
+//   FSCHECK_REPLAY="(14905879968750686724,12547254283353487531)" dotnet test Reproduce.sln -c Release --no-build \
+//     --settings test.runsettings --filter "FullyQualifiedName~StatisticsPropertyTests.WilcoxonExactPValue"
+// reruns the whole sequence (same "after 10 tests", same Original and Shrunk); "(seed,gamma,size)" from the
+// "Last step" line reruns only the failing case. Or set Replay = "..." on the [Property] itself. QuietOnSuccess
+// silences passing runs only; nothing here suppresses the failure text.
 using FsCheck;
 using FsCheck.Fluent;
 using NUnit.Framework;
@@ -29,6 +43,52 @@ public class StatisticsPropertyTests
         bool zerosIgnored = Math.Abs(WilcoxonSignedRank.TestDifferences([.. x, 0.0], Alternative.Greater).PValue - greater.PValue) < 1e-12;
         bool effect = greater.RankBiserial is >= -1 and <= 1;
         return (symmetric && inRange && cover && zerosIgnored && effect).Label($"p+ {greater.PValue}, p-(-d) {lessOfNegated.PValue}, p- {less.PValue}");
+    });
+
+    // Up to 12 non-zero differences plus zeros, on the same coarse grid: 2^12 sign patterns at most, so the
+    // brute-force oracle below stays cheap. Shrinks with the default int[] shrinker, kept inside the domain.
+    private static Arbitrary<int[]> SmallDifferences()
+    {
+        static bool InDomain(int[] a) => a.Length >= 1 && a.All(v => v is >= -5 and <= 5) && a.Count(v => v != 0) <= 12;
+        var gen = Gen.Choose(1, 16).SelectMany(length => Gen.Choose(-5, 5).ArrayOf(length)).Where(InDomain);
+        var shrinker = ArbMap.Default.ArbFor<int[]>();
+        return Arb.From(gen, a => shrinker.Shrinker(a).Where(InDomain));
+    }
+
+    /// <summary>
+    /// The exact p-value against the definition: rank |d| of the non-zero differences (mid-ranks, computed here by
+    /// counting), enumerate all 2^n sign assignments, and count those whose T+ is at least (Greater) or at most
+    /// (Less) the observed T+. The "Less" oracle is the lower tail of T+, not the upper tail of T- the code uses,
+    /// so the T- = total - T+ symmetry is checked too. Tolerance 1e-9 on the statistic: mid-ranks are multiples of
+    /// 1/2, so sums are exact in double and only genuinely equal sums are counted as ties.
+    /// </summary>
+    [FsCheck.NUnit.Property(MaxTest = 300)]
+    public Property WilcoxonExactPValueEqualsEnumerationOfAllSignAssignments() => Prop.ForAll(SmallDifferences(), d =>
+    {
+        var nonZero = d.Where(v => v != 0).Select(v => (double)v).ToArray();
+        int n = nonZero.Length;
+        var abs = nonZero.Select(Math.Abs).ToArray();
+        var ranks = abs.Select(a => abs.Count(b => b < a) + (abs.Count(b => b == a) + 1) / 2.0).ToArray();
+        double observed = Enumerable.Range(0, n).Where(i => nonZero[i] > 0).Sum(i => ranks[i]);
+        long atLeast = 0, atMost = 0, total = 1L << n;
+        for (long mask = 0; mask < total; mask++)
+        {
+            double t = 0;
+            for (int i = 0; i < n; i++) if ((mask >> i & 1) != 0) t += ranks[i];
+            if (t >= observed - 1e-9) atLeast++;
+            if (t <= observed + 1e-9) atMost++;
+        }
+        double expectedGreater = (double)atLeast / total, expectedLess = (double)atMost / total;
+        var x = d.Select(v => (double)v).ToList();
+        var greater = WilcoxonSignedRank.TestDifferences(x, Alternative.Greater);
+        var less = WilcoxonSignedRank.TestDifferences(x, Alternative.Less);
+        bool exactPath = greater.Exact && less.Exact && greater.NonZero == n && greater.Pairs == d.Length;
+        bool statistic = Math.Abs(greater.RankSumPositive - observed) < 1e-9;
+        bool pGreater = Math.Abs(greater.PValue - expectedGreater) < 1e-12;
+        bool pLess = Math.Abs(less.PValue - expectedLess) < 1e-12;
+        return (exactPath && statistic && pGreater && pLess).Label(
+            $"d [{string.Join(", ", d)}]: exact={greater.Exact}/{less.Exact}, T+ {greater.RankSumPositive} vs {observed}; "
+            + $"p(greater) {greater.PValue:R} vs {expectedGreater:R}; p(less) {less.PValue:R} vs {expectedLess:R}");
     });
 
     [FsCheck.NUnit.Property(MaxTest = 200)]
