@@ -48,18 +48,35 @@ public sealed record ExecutionEnvironment(string TorchSharp, string Cpu, string 
 
     public override string ToString() => $"TorchSharp {TorchSharp}, {Cpu}, {Device}, {Threads} threads, {Workers} worker(s)";
 
-    /// <summary>The first "model name" in /proc/cpuinfo; the process architecture where there is none.</summary>
+    /// <summary>Instruction sets that change which kernels libtorch and oneMKL dispatch to (so the bits they produce).</summary>
+    private static readonly string[] KernelFlags = ["avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile"];
+
+    /// <summary>
+    /// The first "model name" in /proc/cpuinfo with the kernel-relevant instruction sets it reports, e.g.
+    /// "AMD EPYC (avx avx2 fma avx512f ...)": a virtual machine may show only a family name, and two machines of one name
+    /// can expose different instruction sets. The process architecture where there is no /proc/cpuinfo.
+    /// </summary>
     public static string CpuModel()
     {
+        string? model = null, flags = null;
         try
         {
             if (File.Exists("/proc/cpuinfo"))
                 foreach (var line in File.ReadLines("/proc/cpuinfo"))
-                    if (line.StartsWith("model name", StringComparison.Ordinal) && line.IndexOf(':') is > 0 and var i)
-                        return line[(i + 1)..].Trim();
+                {
+                    int colon = line.IndexOf(':');
+                    if (colon < 0) continue;
+                    string key = line[..colon].Trim(), value = line[(colon + 1)..].Trim();
+                    if (model is null && key == "model name") model = value;
+                    else if (flags is null && key == "flags") flags = value;
+                    if (model is not null && flags is not null) break;
+                }
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
-        return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+        if (model is null) return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+        var present = flags?.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet() ?? [];
+        var isa = KernelFlags.Where(present.Contains).ToList();
+        return isa.Count > 0 ? $"{model} ({string.Join(" ", isa)})" : model;
     }
 }
