@@ -49,6 +49,28 @@ public sealed class ReproduceOptions
         if (errors.Count > 0) throw new ArgumentException("Configuration: " + string.Join("; ", errors));
     }
 
+    /// <summary>The configuration keys these options read (Root is set by the loader, not configured).</summary>
+    public static IReadOnlyList<string> Keys { get; } = [.. typeof(ReproduceOptions).GetProperties()
+        .Where(p => p.CanWrite && p.Name != nameof(Root)).Select(p => p.Name)];
+
+    /// <summary>A key no option reads (a typo such as "Worker") is an error naming it and where it came from, never ignored.</summary>
+    private static void RejectUnknownKeys(IConfigurationRoot config)
+    {
+        foreach (var provider in config.Providers)
+            foreach (var key in provider.GetChildKeys([], null).Distinct(StringComparer.OrdinalIgnoreCase))
+                if (!Keys.Contains(key, StringComparer.OrdinalIgnoreCase))
+                {
+                    string source = provider switch
+                    {
+                        Microsoft.Extensions.Configuration.Json.JsonConfigurationProvider j => j.Source.Path ?? "a JSON file",
+                        Microsoft.Extensions.Configuration.EnvironmentVariables.EnvironmentVariablesConfigurationProvider => $"the environment (REPRODUCE__{key})",
+                        Microsoft.Extensions.Configuration.CommandLine.CommandLineConfigurationProvider => "the command line",
+                        _ => "an override",
+                    };
+                    throw new ArgumentException($"Configuration: unknown key '{key}' in {source}; valid keys: {string.Join(", ", Keys)}");
+                }
+    }
+
     /// <summary>Builds the options from the repository's appsettings files, the environment and overrides.</summary>
     public static ReproduceOptions Load(string root, IReadOnlyDictionary<string, string?>? overrides = null, string[]? commandLine = null)
     {
@@ -68,7 +90,12 @@ public sealed class ReproduceOptions
             .AddCommandLine(commandLine ?? [])
             .AddInMemoryCollection(overrides ?? new Dictionary<string, string?>());
         var options = new ReproduceOptions();
-        try { config.Build().Bind(options); }
+        IConfigurationRoot built;
+        try { built = config.Build(); }
+        catch (Exception e) when (e is FormatException or InvalidDataException)
+        { throw new ArgumentException($"Configuration: appsettings file cannot be read: {e.Message}", e); }
+        RejectUnknownKeys(built);
+        try { built.Bind(options); }
         catch (InvalidOperationException e)
         {
             // Binding names the key in an inner exception's message; pass it on whole.

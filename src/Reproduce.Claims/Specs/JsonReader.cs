@@ -110,9 +110,13 @@ internal sealed class JsonReader(string file, List<SpecError> errors)
     public static JsonDocument Parse(string file)
     {
         if (!System.IO.File.Exists(file)) throw new SpecException(file, "$", "file not found");
+        string text = System.IO.File.ReadAllText(file);
+        // JsonDocument keeps both of two equal keys and reads the last: a silently ignored first value is an error here.
+        if (Training.Serialisation.DuplicateKeys.Find(text) is { } duplicate)
+            throw new SpecException(file, duplicate.Path, $"key '{duplicate.Key}' appears twice");
         try
         {
-            return JsonDocument.Parse(System.IO.File.ReadAllText(file), new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            return JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         }
         catch (JsonException e)
         {

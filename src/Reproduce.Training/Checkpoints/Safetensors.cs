@@ -73,14 +73,28 @@ public static class Safetensors
         if (raw.Length < 8) throw new InvalidDataException($"{path}: {raw.Length} bytes is too short for a safetensors header (truncated?).");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(raw);
         if (headerLength > (ulong)(raw.Length - 8)) throw new InvalidDataException($"{path}: header length {headerLength} exceeds the file ({raw.Length} bytes): truncated or not a safetensors file.");
+        if (headerLength > int.MaxValue) throw new InvalidDataException($"{path}: header length {headerLength} is too large for a safetensors header.");
+        string text;
+        try { text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(raw, 8, (int)headerLength); }
+        catch (DecoderFallbackException e) { throw new InvalidDataException($"{path}: the safetensors header is not valid UTF-8 ({e.Message}).", e); }
+        if (Serialisation.DuplicateKeys.Find(text) is { } duplicate)
+            throw new InvalidDataException($"{path}: safetensors header {duplicate} (a tensor or metadata key may appear once).");
         JsonObject header;
-        try { header = JsonNode.Parse(Encoding.UTF8.GetString(raw, 8, (int)headerLength))?.AsObject() ?? throw new JsonException("null header"); }
+        try { header = JsonNode.Parse(text)?.AsObject() ?? throw new JsonException("null header"); }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         { throw new InvalidDataException($"{path}: the safetensors header is not a JSON object ({e.Message}).", e); }
         long dataStart = 8 + (long)headerLength, dataLength = raw.Length - dataStart;
         var metadata = new Dictionary<string, string>();
-        if (header["__metadata__"] is JsonObject meta)
-            foreach (var (k, v) in meta) metadata[k] = v?.GetValue<string>() ?? "";
+        switch (header["__metadata__"])
+        {
+            case null: break;
+            case JsonObject meta:
+                foreach (var (k, v) in meta)
+                    metadata[k] = v is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>()
+                        : throw new InvalidDataException($"{path}: __metadata__ '{k}' is {Describe(v)}; safetensors metadata values must be strings.");
+                break;
+            case var other: throw new InvalidDataException($"{path}: __metadata__ is {Describe(other)}; it must be an object of strings.");
+        }
         var tensors = new Dictionary<string, Tensor>();
         var ranges = new List<(long Begin, long End, string Name)>();
         try
@@ -89,15 +103,19 @@ public static class Safetensors
             {
                 if (name == "__metadata__") continue;
                 string Field(string f) => $"{path}: tensor '{name}', field '{f}'";
-                var entry = node as JsonObject ?? throw new InvalidDataException($"{path}: tensor '{name}' is not an object.");
-                var dtype = Dtype(entry["dtype"]?.GetValue<string>() ?? throw new InvalidDataException($"{Field("dtype")} missing."), path, name);
-                var shape = (entry["shape"] as JsonArray ?? throw new InvalidDataException($"{Field("shape")} missing.")).Select(s => s!.GetValue<long>()).ToArray();
-                var offsets = entry["data_offsets"] as JsonArray ?? throw new InvalidDataException($"{Field("data_offsets")} missing.");
+                var entry = node as JsonObject ?? throw new InvalidDataException($"{path}: tensor '{name}' is {Describe(node)}, not an object.");
+                var dtype = Dtype(entry["dtype"] is JsonValue dv && dv.GetValueKind() == JsonValueKind.String ? dv.GetValue<string>()
+                    : throw new InvalidDataException($"{Field("dtype")} is {Describe(entry["dtype"])}, not a string."), path, name);
+                long Integer(JsonNode? n, string field) => n is JsonValue v && v.GetValueKind() == JsonValueKind.Number && v.TryGetValue<long>(out long l) ? l
+                    : throw new InvalidDataException($"{Field(field)} holds {Describe(n)}, not an integer.");
+                var shape = (entry["shape"] as JsonArray ?? throw new InvalidDataException($"{Field("shape")} is {Describe(entry["shape"])}, not an array.")).Select(n => Integer(n, "shape")).ToArray();
+                var offsets = entry["data_offsets"] as JsonArray ?? throw new InvalidDataException($"{Field("data_offsets")} is {Describe(entry["data_offsets"])}, not an array.");
                 if (offsets.Count != 2) throw new InvalidDataException($"{Field("data_offsets")} must hold [begin, end].");
-                long begin = offsets[0]!.GetValue<long>(), end = offsets[1]!.GetValue<long>();
+                long begin = Integer(offsets[0], "data_offsets"), end = Integer(offsets[1], "data_offsets");
                 if (shape.Any(s => s < 0)) throw new InvalidDataException($"{Field("shape")} has a negative size.");
-                long count = shape.Aggregate(1L, (a, b) => a * b);
-                long size = count * ElementSize(dtype);
+                long count, size;
+                try { count = shape.Aggregate(1L, (a, b) => checked(a * b)); size = checked(count * ElementSize(dtype)); }
+                catch (OverflowException) { throw new InvalidDataException($"{Field("shape")} [{string.Join(", ", shape)}] is too large."); }
                 if (begin < 0 || end < begin || end > dataLength)
                     throw new InvalidDataException($"{Field("data_offsets")} [{begin}, {end}] lies outside the {dataLength} data bytes (truncated file?).");
                 if (end - begin != size)
@@ -123,8 +141,28 @@ public static class Safetensors
                 foreach (var t in tensors.Values) t.Dispose();
                 throw new InvalidDataException($"{path}: tensors '{sorted[i - 1].Name}' and '{sorted[i].Name}' overlap.");
             }
+        // Non-finite weights are a broken model, not a measurement: refuse them by name rather than let NaN flow silently
+        // through every measure (libtorch does not complain).
+        foreach (var (name, t) in tensors)
+            if (t.is_floating_point() && t.numel() > 0)
+            {
+                long bad;
+                using (NewDisposeScope()) bad = t.isfinite().logical_not().sum().item<long>();
+                if (bad > 0)
+                {
+                    foreach (var x in tensors.Values) x.Dispose();
+                    throw new InvalidDataException($"{path}: tensor '{name}' holds {bad} non-finite value(s) (NaN or infinity): the model is broken (a diverged run?) and is not measured.");
+                }
+            }
         return new Contents(tensors, metadata);
     }
+
+    private static string Describe(JsonNode? node) => node switch
+    {
+        null => "null", JsonObject => "an object", JsonArray => "an array",
+        JsonValue v => v.GetValueKind() switch { JsonValueKind.String => "a string", JsonValueKind.Number => $"the number {v.ToJsonString()}", _ => $"the value {v.ToJsonString()}" },
+        _ => "not a value",
+    };
 
     private static long ElementSize(ScalarType t) => t switch
     {

@@ -40,11 +40,59 @@ public sealed record ModelSpec
         Kind = "resnet", InputShape = [channels, side, side], Classes = classes, Blocks = [1, 1, 1], Channels = [16, 32, 64],
     };
 
+    /// <summary>The largest model the suite builds: 10^9 parameters (4 GB in float32). Larger specs are refused before any allocation.</summary>
+    public const double MaxParameters = 1e9;
+
+    /// <summary>
+    /// An upper bound on the parameter count, computed in floating point from the spec alone (no allocation), so a spec
+    /// that a typo or a hostile file made enormous is refused before libtorch tries (and aborts) to allocate it.
+    /// MLP: sum of (a + 1) b over consecutive widths. LeNet: two 5x5 convolutions and three linear layers on the flattened
+    /// input (an over-estimate). ResNet: 2 blocks' worth of 3x3 convolutions per stage plus shortcuts, and the classifier.
+    /// </summary>
+    [JsonIgnore]
+    public double ParameterBound
+    {
+        get
+        {
+            double input = InputShape?.Aggregate(1.0, (a, d) => a * Math.Max(d, 1)) ?? 1;
+            double inChannels = InputShape is { Count: 3 } ? InputShape[0] : 1;
+            switch (Kind)
+            {
+                case "mlp" when Widths is { Count: > 1 } w:
+                    return w.Zip(w.Skip(1), (a, b) => ((double)a + 1) * b).Sum();
+                case "lenet" when Channels is { Count: > 0 } c && Widths is { } h:
+                {
+                    double convs = 0, previous = inChannels;
+                    foreach (var ch in c) { convs += (previous * 25 + 1) * ch; previous = ch; }
+                    double linear = 0, width = input * Math.Max(1, c.Max());
+                    foreach (var hw in h.Append(Classes)) { linear += (width + 1) * hw; width = hw; }
+                    return convs + linear;
+                }
+                case "resnet" when Channels is { Count: > 0 } c && Blocks is { } b:
+                {
+                    double total = 9 * inChannels * c[0], previous = c[0];
+                    for (int i = 0; i < c.Count; i++)
+                    {
+                        double blocks = i < b.Count ? Math.Max(b[i], 0) : 0;
+                        total += blocks * 2 * (9 * (double)c[i] * c[i] + 4 * c[i]) + 9 * previous * c[i] + previous * c[i];
+                        previous = c[i];
+                    }
+                    return total + (previous + 1) * Classes;
+                }
+                default: return input * Classes;
+            }
+        }
+    }
+
     /// <summary>Builds the model with seeded initial weights.</summary>
     public FeatureNetwork Build(long seed)
     {
         if (Classes < 1) throw new ArgumentException($"Model spec: classes must be positive, not {Classes}.");
         if (InputShape is null || InputShape.Count == 0 || InputShape.Any(d => d < 1)) throw new ArgumentException("Model spec: inputShape must list positive sizes.");
+        if (Widths?.Any(w => w < 1) == true || Channels?.Any(c => c < 1) == true || Blocks?.Any(b => b < 0) == true)
+            throw new ArgumentException("Model spec: widths and channels must be positive and blocks non-negative.");
+        if (!(ParameterBound <= MaxParameters))
+            throw new ArgumentException($"Model spec: about {ParameterBound:0.###e+0} parameters exceeds the limit of {MaxParameters:0e+0}; refusing to allocate it.");
         if (!Activations.Names.Contains(Activation)) throw new ArgumentException($"Model spec: unknown activation '{Activation}'. Valid: {string.Join(", ", Activations.Names)}.");
         return Kind switch
         {

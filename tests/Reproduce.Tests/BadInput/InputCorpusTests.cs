@@ -8,7 +8,8 @@ using Reproduce.Tests.Support;
 namespace Reproduce.Tests.BadInput;
 
 /// <summary>
-/// The bad-input corpus (BadInput/Corpus): malformed claim, setting, baseline and configuration files, each with the
+/// The bad-input corpus (BadInput/Corpus): malformed claim, setting, baseline, configuration and checkpoint files
+/// (the binary ones written by Corpus/checkpoints/make_corpus.py), each with the
 /// exact error it must produce (Corpus/expected.json). The error must name the file and contain the expected text
 /// (JSON path and message), and must be a .NET exception, not a crash.
 /// </summary>
@@ -29,6 +30,7 @@ public class InputCorpusTests
     {
         var listed = JsonSerializer.Deserialize<Dictionary<string, string>>(File.ReadAllText(System.IO.Path.Combine(Corpus, "expected.json")))!;
         var files = Directory.GetFiles(Corpus, "*.json", SearchOption.AllDirectories)
+            .Concat(Directory.GetFiles(Corpus, "*.safetensors", SearchOption.AllDirectories))
             .Select(f => System.IO.Path.GetRelativePath(Corpus, f)).Where(f => f != "expected.json").ToList();
         Assert.That(files, Has.Count.GreaterThanOrEqualTo(20));
         Assert.That(listed.Keys, Is.EquivalentTo(files));
@@ -42,9 +44,9 @@ public class InputCorpusTests
         try { Load(file, path); }
         catch (Exception e) { error = e; }
         Assert.That(error, Is.Not.Null, $"{file} was accepted");
-        Assert.That(error, Is.InstanceOf<SpecException>().Or.InstanceOf<ArgumentException>());
+        Assert.That(error, Is.InstanceOf<SpecException>().Or.InstanceOf<ArgumentException>().Or.InstanceOf<InvalidDataException>());
         Assert.That(error!.Message, Does.Contain(message));
-        if (error is SpecException) Assert.That(error.Message, Does.Contain(path), "the error names the file");
+        if (error is SpecException or InvalidDataException) Assert.That(error.Message, Does.Contain(path), "the error names the file");
     }
 
     private static void Load(string file, string path)
@@ -56,6 +58,7 @@ public class InputCorpusTests
             case "settings": SettingLoader.Load(path); break;
             case "baselines": BaselineStore.ReadFile(path); break;
             case "config": ReproduceOptions.Load(System.IO.Path.GetDirectoryName(path)!); break;
+            case "checkpoints": Reproduce.Training.Checkpoints.Checkpoint.Load(path).Dispose(); break;
             default: throw new InvalidOperationException($"unknown corpus folder in {file}");
         }
     }
