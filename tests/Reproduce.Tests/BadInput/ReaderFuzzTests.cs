@@ -33,6 +33,12 @@ public class ReaderFuzzTests
     public const int Seed = 20240611;
     private static readonly int Cases = int.TryParse(Environment.GetEnvironmentVariable("REPRODUCE_FUZZ_CASES"), out var n) && n > 0 ? n : 10_000;
 
+    /// <summary>
+    /// REPRODUCE_FUZZ_TRACE=/tmp/fuzz: before each case, its description goes to that file and its input to that file + ".bin",
+    /// so a case that kills the test host (a native abort) or hangs is left on disk.
+    /// </summary>
+    private static readonly string? Trace = Environment.GetEnvironmentVariable("REPRODUCE_FUZZ_TRACE") is { Length: > 0 } t ? t : null;
+
     private string folder = "";
 
     [OneTimeSetUp]
@@ -61,7 +67,7 @@ public class ReaderFuzzTests
         {
             var random = new Random(Seed + i);
             var (mutation, path, load) = make(random, i);
-            if (Environment.GetEnvironmentVariable("REPRODUCE_FUZZ_TRACE") is { Length: > 0 } trace) { File.WriteAllText(trace, $"{reader} case {i}: {mutation}"); if (File.Exists(path)) File.Copy(path, trace + ".bin", true); }
+            if (Trace is not null) { File.WriteAllText(Trace, $"{reader} case {i}: {mutation}"); if (File.Exists(path)) File.Copy(path, Trace + ".bin", true); }
             try { load(); loaded++; }
             catch (Exception e)
             {
@@ -629,7 +635,7 @@ public class ReaderFuzzTests
         var valid = File.ReadAllBytes(validPath);
         var clock = Stopwatch.StartNew();
         var variantRandom = new Random(Seed);
-        var variants = Enumerable.Range(0, 300).Select(v => { if (Environment.GetEnvironmentVariable("REPRODUCE_FUZZ_TRACE") is { Length: > 0 } trace) File.WriteAllText(trace, $"variant {v}"); return VariantStore(variantRandom, Path.Combine(folder, "variant.sqlite")); }).ToList();
+        var variants = Enumerable.Range(0, 300).Select(_ => VariantStore(variantRandom, Path.Combine(folder, "variant.sqlite"))).ToList();
         TestContext.Out.WriteLine($"300 variant stores in {clock.Elapsed.TotalSeconds:0.0} s");
         string path = Path.Combine(folder, "case.sqlite");
 
@@ -670,5 +676,93 @@ public class ReaderFuzzTests
                 }
             });
         }, NamesFile<InvalidDataException>);
+    }
+
+    // ---------------------------------------------------------------- regressions: the bugs the fuzzing found
+
+    [TestCase("claims"), TestCase("settings"), TestCase("baselines")]
+    public void ALoneSurrogateEscapeIsASpecErrorWithItsPath(string kind)
+    {
+        string path = Path.Combine(folder, "lone-surrogate.json");
+        File.WriteAllText(path, "{\"id\": \"a\\ud800\", \"x\\udc00\": 1}");
+        Action load = kind switch
+        {
+            "claims" => () => ClaimLoader.Load(path, RepositorySettings.Value),
+            "settings" => () => SettingLoader.Load(path),
+            _ => () => BaselineStore.ReadFile(path),
+        };
+        var e = Assert.Throws<SpecException>(() => load())!;   // was InvalidOperationException ("Cannot read invalid UTF-16 JSON text as string")
+        Assert.That(e.Message, Does.Contain(path).And.Contain("$.id").And.Contain("not valid UTF-16"));
+    }
+
+    [Test]
+    public void ALoneSurrogateKeyInASafetensorsHeaderIsNamed()
+    {
+        string path = Path.Combine(folder, "lone-surrogate.safetensors");
+        File.WriteAllBytes(path, WithHeader("{\"__metadata__\": {\"\\ud800\": \"x\"}}", []));
+        var e = Assert.Throws<InvalidDataException>(() => Safetensors.Read(path))!;
+        Assert.That(e.Message, Does.Contain(path).And.Contain("$.__metadata__.\\ud800"));
+    }
+
+    [Test]
+    public void AnIdxShapeWhoseSizeOverflowsIsRefused()
+    {
+        // [2^30, 2^30, 16] elements: 2^64, which wrapped to 0 and "matched" an empty data section.
+        string path = Path.Combine(folder, "overflow-idx3-ubyte");
+        File.WriteAllBytes(path, Idx([1 << 30, 1 << 30, 16], []));
+        var e = Assert.Throws<InvalidDataException>(() => IdxFile.Read(path, 3))!;
+        Assert.That(e.Message, Does.Contain(path).And.Contain("more elements"));
+    }
+
+    private string Store(string sql)
+    {
+        string path = Path.Combine(folder, $"store-{Guid.NewGuid():N}.sqlite");
+        using (var c = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString()))
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = sql;
+            cmd.ExecuteNonQuery();
+        }
+        return path;
+    }
+
+    private const string StoreSchema = """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        INSERT INTO meta VALUES ('schema_version', '1');
+        CREATE TABLE runs (key TEXT PRIMARY KEY, setting TEXT NOT NULL, profile TEXT NOT NULL, regime TEXT NOT NULL, seed INTEGER NOT NULL,
+            spec_json TEXT NOT NULL, diverged INTEGER NOT NULL, diverged_at INTEGER, final_train_loss REAL, final_train_accuracy REAL,
+            epochs_json TEXT NOT NULL, seconds REAL NOT NULL, provenance_json TEXT, created TEXT NOT NULL);
+        CREATE TABLE metrics (run_key TEXT NOT NULL, metric TEXT NOT NULL, value REAL NOT NULL, details_json TEXT NOT NULL, seconds REAL NOT NULL);
+        CREATE TABLE predictions (run_key TEXT PRIMARY KEY, rows INTEGER NOT NULL, classes INTEGER NOT NULL, probabilities BLOB NOT NULL, labels BLOB NOT NULL);
+        """;
+
+    [TestCase("INSERT INTO metrics VALUES ('r', 'fisher_rao', 'abc', '{}', 1.0)", "metrics.value of run r, metric fisher_rao holds the text 'abc'")] // was read as 0.0
+    [TestCase("INSERT INTO runs VALUES ('r', 'mlp', 'smoke', 'Base', 1099511627776, '{}', 0, NULL, 0.5, 0.5, '[]', 1.0, '{}', 'now')", "runs.seed of run r holds the integer 1099511627776")] // was OverflowException
+    [TestCase("INSERT INTO runs VALUES ('r', 'mlp', 'smoke', 'Base', 1, '{}', 0, NULL, 0.5, 0.5, '[]', 1.0, NULL, 'now')", "runs.provenance_json of run r holds NULL")]
+    [TestCase("INSERT INTO predictions VALUES ('r', 2, 3, 'text', x'00')", "predictions.probabilities of run r holds the text 'text'")] // was InvalidCastException
+    [TestCase("INSERT INTO predictions VALUES ('r', 65536, 65536, x'00', x'00')", "predictions of run r are corrupt")]
+    [TestCase("ALTER TABLE metrics DROP COLUMN details_json", "table 'metrics' cannot be read")] // was SqliteException
+    public void AForeignOrDamagedStoreNamesFileTableAndColumn(string sql, string message)
+    {
+        string path = Store(StoreSchema + sql);
+        var e = Assert.Throws<InvalidDataException>(() =>
+        {
+            using var store = new ResultStore(path);
+            store.AllRuns();
+            store.AllMetrics();
+            store.Predictions("r");
+        })!;
+        Assert.That(e.Message, Does.Contain(Path.GetFullPath(path)).And.Contain(message));
+    }
+
+    [Test]
+    public void AStoreRefusedForItsSchemaVersionIsClosedSoTheNextOpenDoesNotWait()
+    {
+        // The refusal left the connection open: the next open in the process waited on its locks (10 s busy timeout, retried).
+        string path = Store(StoreSchema.Replace("'schema_version', '1'", "'schema_version', '2'"));
+        var clock = Stopwatch.StartNew();
+        for (int k = 0; k < 3; k++) Assert.Throws<InvalidDataException>(() => new ResultStore(path).Dispose());
+        Assert.That(clock.Elapsed.TotalSeconds, Is.LessThan(5));
     }
 }
