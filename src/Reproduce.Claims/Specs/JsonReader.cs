@@ -114,6 +114,8 @@ internal sealed class JsonReader(string file, List<SpecError> errors)
         // JsonDocument keeps both of two equal keys and reads the last: a silently ignored first value is an error here.
         if (Training.Serialisation.DuplicateKeys.Find(text) is { } duplicate)
             throw new SpecException(file, duplicate.Path, $"key '{duplicate.Key}' appears twice");
+        if (Training.Serialisation.DuplicateKeys.FindInvalidString(text) is { } invalid)
+            throw new SpecException(file, invalid, "holds a string that is not valid UTF-16 (a lone surrogate escape such as \\ud800)");
         try
         {
             return JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });

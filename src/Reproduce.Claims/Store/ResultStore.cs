@@ -43,10 +43,12 @@ public sealed class ResultStore : IDisposable
             else if (version != SchemaVersion.ToString())
                 throw new InvalidDataException($"{Path}: result store schema version {version}, this build reads {SchemaVersion}. Use a new output folder.");
         }
-        catch (SqliteException e)
+        catch (Exception e)
         {
+            // Close on every failure: a connection left open keeps its locks, and the next open of the file waits on them.
             connection.Dispose();
-            throw new InvalidDataException($"{Path}: not a usable result store ({e.Message}).", e);
+            if (e is SqliteException) throw new InvalidDataException($"{Path}: not a usable result store ({e.Message}).", e);
+            throw;
         }
     }
 
@@ -63,8 +65,58 @@ public sealed class ResultStore : IDisposable
     {
         using var c = connection.CreateCommand();
         c.CommandText = sql;
-        return c.ExecuteScalar() as string;
+        return c.ExecuteScalar() switch
+        {
+            null or DBNull => null,
+            string s => s,
+            var other => throw new InvalidDataException($"{Path}: meta.value of 'schema_version' holds {Describe(other)}, not text."),
+        };
     }
+
+    /// <summary>
+    /// Runs a query over a table; a file that is not the store this build writes (a missing column, a corrupt page) is an
+    /// error naming the file and the table, never a SqliteException.
+    /// </summary>
+    private T Query<T>(string table, Func<T> read)
+    {
+        try { return read(); }
+        catch (SqliteException e) { throw new InvalidDataException($"{Path}: table '{table}' cannot be read ({e.Message}).", e); }
+    }
+
+    // Typed column readers. SQLite does not enforce declared types (a foreign or damaged file may hold text in a REAL
+    // column, and GetDouble would silently read 'abc' as 0): each value must have the storage class the schema says.
+    private static string Describe(object? v) => v switch
+    {
+        null or DBNull => "NULL", long l => $"the integer {l}", double d => $"the real {d}", string s => $"the text '{(s.Length > 40 ? s[..40] + "..." : s)}'",
+        byte[] b => $"a blob of {b.Length} bytes", _ => v.GetType().Name,
+    };
+
+    private InvalidDataException Bad(SqliteDataReader r, int i, string table, string row, string expected) =>
+        new($"{Path}: {table}.{r.GetName(i)} of {row} holds {Describe(r.GetValue(i))}, expected {expected}.");
+
+    private string Text(SqliteDataReader r, int i, string table, string row) => r.GetValue(i) as string ?? throw Bad(r, i, table, row, "text");
+
+    private long? OptionalInteger(SqliteDataReader r, int i, string table, string row, long min = long.MinValue, long max = long.MaxValue) => r.GetValue(i) switch
+    {
+        DBNull => null,
+        long l when l >= min && l <= max => l,
+        _ => throw Bad(r, i, table, row, $"an integer in [{min}, {max}]"),
+    };
+
+    private long Integer(SqliteDataReader r, int i, string table, string row, long min = long.MinValue, long max = long.MaxValue) =>
+        OptionalInteger(r, i, table, row, min, max) ?? throw Bad(r, i, table, row, $"an integer in [{min}, {max}]");
+
+    private double? OptionalReal(SqliteDataReader r, int i, string table, string row) => r.GetValue(i) switch
+    {
+        DBNull => null,
+        double d => d,
+        long l => l,
+        _ => throw Bad(r, i, table, row, "a number"),
+    };
+
+    private double Real(SqliteDataReader r, int i, string table, string row) => OptionalReal(r, i, table, row) ?? throw Bad(r, i, table, row, "a number");
+
+    private byte[] Blob(SqliteDataReader r, int i, string table, string row) => r.GetValue(i) as byte[] ?? throw Bad(r, i, table, row, "a blob");
 
     public void SaveRun(StoredRun run, float[]? probabilities, long[]? labels, int classes)
     {
@@ -136,13 +188,22 @@ public sealed class ResultStore : IDisposable
             using var c = connection.CreateCommand();
             c.CommandText = $"SELECT key, setting, profile, regime, seed, spec_json, diverged, diverged_at, final_train_loss, final_train_accuracy, epochs_json, seconds, provenance_json FROM runs {where}";
             foreach (var (n, v) in parameters) c.Parameters.AddWithValue(n, v);
-            using var r = c.ExecuteReader();
-            var list = new List<StoredRun>();
-            while (r.Read())
-                list.Add(new StoredRun(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt32(4), r.GetString(5), r.GetInt32(6) == 1,
-                    r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? double.NaN : r.GetDouble(8), r.IsDBNull(9) ? double.NaN : r.GetDouble(9),
-                    r.GetString(10), r.GetDouble(11), r.GetString(12)));
-            return list;
+            return Query("runs", () =>
+            {
+                using var r = c.ExecuteReader();
+                var list = new List<StoredRun>();
+                const string T = "runs";
+                for (int n = 0; r.Read(); n++)
+                {
+                    string row = $"row {n}";
+                    string key = Text(r, 0, T, row);
+                    row = $"run {key}";
+                    list.Add(new StoredRun(key, Text(r, 1, T, row), Text(r, 2, T, row), Text(r, 3, T, row), (int)Integer(r, 4, T, row, int.MinValue, int.MaxValue),
+                        Text(r, 5, T, row), Integer(r, 6, T, row, 0, 1) == 1, OptionalInteger(r, 7, T, row), OptionalReal(r, 8, T, row) ?? double.NaN,
+                        OptionalReal(r, 9, T, row) ?? double.NaN, Text(r, 10, T, row), Real(r, 11, T, row), Text(r, 12, T, row)));
+                }
+                return list;
+            });
         }
     }
 
@@ -153,10 +214,13 @@ public sealed class ResultStore : IDisposable
             using var c = connection.CreateCommand();
             c.CommandText = "SELECT run_key, metric, value, details_json, seconds FROM metrics WHERE run_key = $key";
             c.Parameters.AddWithValue("$key", runKey);
-            using var r = c.ExecuteReader();
-            var d = new Dictionary<string, StoredMetric>();
-            while (r.Read()) d[r.GetString(1)] = new StoredMetric(r.GetString(0), r.GetString(1), r.GetDouble(2), r.GetString(3), r.GetDouble(4));
-            return d;
+            return Query("metrics", () =>
+            {
+                using var r = c.ExecuteReader();
+                var d = new Dictionary<string, StoredMetric>();
+                for (int n = 0; r.Read(); n++) { var m = ReadMetric(r, n); d[m.Metric] = m; }
+                return d;
+            });
         }
     }
 
@@ -166,11 +230,23 @@ public sealed class ResultStore : IDisposable
         {
             using var c = connection.CreateCommand();
             c.CommandText = "SELECT run_key, metric, value, details_json, seconds FROM metrics ORDER BY run_key, metric";
-            using var r = c.ExecuteReader();
-            var list = new List<StoredMetric>();
-            while (r.Read()) list.Add(new StoredMetric(r.GetString(0), r.GetString(1), r.GetDouble(2), r.GetString(3), r.GetDouble(4)));
-            return list;
+            return Query("metrics", () =>
+            {
+                using var r = c.ExecuteReader();
+                var list = new List<StoredMetric>();
+                for (int n = 0; r.Read(); n++) list.Add(ReadMetric(r, n));
+                return list;
+            });
         }
+    }
+
+    private StoredMetric ReadMetric(SqliteDataReader r, int n)
+    {
+        const string T = "metrics";
+        string row = $"row {n}";
+        string runKey = Text(r, 0, T, row), metric = Text(r, 1, T, row);
+        row = $"run {runKey}, metric {metric}";
+        return new StoredMetric(runKey, metric, Real(r, 2, T, row), Text(r, 3, T, row), Real(r, 4, T, row));
     }
 
     /// <summary>Stored test-set probabilities (rows x classes, float32) and labels of a run, or null.</summary>
@@ -181,14 +257,20 @@ public sealed class ResultStore : IDisposable
             using var c = connection.CreateCommand();
             c.CommandText = "SELECT rows, classes, probabilities, labels FROM predictions WHERE run_key = $key";
             c.Parameters.AddWithValue("$key", runKey);
-            using var r = c.ExecuteReader();
-            if (!r.Read()) return null;
-            int rows = r.GetInt32(0), classes = r.GetInt32(1);
-            var p = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>((byte[])r[2]).ToArray();
-            var y = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>((byte[])r[3]).ToArray();
-            if (p.Length != rows * classes || y.Length != rows)
-                throw new InvalidDataException($"{Path}: predictions of run {runKey} are corrupt ({p.Length} probabilities, {y.Length} labels for {rows} x {classes}).");
-            return (p, y, classes);
+            return Query("predictions", () =>
+            {
+                using var r = c.ExecuteReader();
+                if (!r.Read()) return ((float[], long[], int)?)null;
+                const string T = "predictions";
+                string row = $"run {runKey}";
+                long rows = Integer(r, 0, T, row, 0, int.MaxValue), classes = Integer(r, 1, T, row, 0, int.MaxValue);
+                byte[] pb = Blob(r, 2, T, row), yb = Blob(r, 3, T, row);
+                if (pb.LongLength % sizeof(float) != 0 || pb.LongLength / sizeof(float) != rows * classes || yb.LongLength != rows * sizeof(long))
+                    throw new InvalidDataException($"{Path}: predictions of run {runKey} are corrupt ({pb.Length} bytes of probabilities, {yb.Length} bytes of labels for {rows} x {classes}).");
+                var p = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(pb).ToArray();
+                var y = System.Runtime.InteropServices.MemoryMarshal.Cast<byte, long>(yb).ToArray();
+                return (p, y, (int)classes);
+            });
         }
     }
 

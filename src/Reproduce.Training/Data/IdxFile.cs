@@ -37,7 +37,8 @@ public static class IdxFile
             int o = 4 + 4 * d;
             shape[d] = (raw[o] << 24) | (raw[o + 1] << 16) | (raw[o + 2] << 8) | raw[o + 3];
             if (shape[d] < 0) throw new InvalidDataException($"{path}: negative size in dimension {d}.");
-            count *= shape[d];
+            try { count = checked(count * shape[d]); }
+            catch (OverflowException) { throw new InvalidDataException($"{path}: IDX shape [{string.Join(", ", shape.Take(d + 1))}...] holds more elements than a file can."); }
         }
         long header = 4 + 4 * dims;
         if (raw.Length - header != count)

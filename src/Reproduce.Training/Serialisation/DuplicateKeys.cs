@@ -16,7 +16,15 @@ public static class DuplicateKeys
     }
 
     /// <summary>The first duplicated key in document order, or null (also for malformed JSON, which the parser reports).</summary>
-    public static Duplicate? Find(string json)
+    public static Duplicate? Find(string json) => Walk(json, strings: false).Duplicate;
+
+    /// <summary>
+    /// The JSON path of the first key or string value that is not valid UTF-16 (a lone surrogate escape such as "\ud800"
+    /// is valid JSON, but System.Text.Json throws InvalidOperationException when it is read as a string), or null.
+    /// </summary>
+    public static string? FindInvalidString(string json) => Walk(json, strings: true).InvalidString;
+
+    private static (Duplicate? Duplicate, string? InvalidString) Walk(string json, bool strings)
     {
         var frames = new Stack<Frame>();
         var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
@@ -39,10 +47,21 @@ public static class DuplicateKeys
                         if (frames.Count > 0 && frames.Peek().Keys is null) frames.Peek().Index++;
                         break;
                     case JsonTokenType.PropertyName:
-                        string name = reader.GetString()!;
                         var frame = frames.Peek();
-                        if (!frame.Keys!.Add(name)) return new Duplicate(frame.Path, name);
+                        string name;
+                        try { name = reader.GetString()!; }
+                        catch (InvalidOperationException)
+                        {
+                            name = Encoding.UTF8.GetString(reader.ValueSpan); // the raw, still escaped, text
+                            if (strings) return (null, $"{frame.Path}.{name}");
+                        }
+                        if (!strings && !frame.Keys!.Add(name)) return (new Duplicate(frame.Path, name), null);
                         pending = name;
+                        break;
+                    case JsonTokenType.String when strings:
+                        try { reader.GetString(); }
+                        catch (InvalidOperationException) { return (null, ValuePath(frames, pending)); }
+                        if (frames.Count > 0 && frames.Peek().Keys is null) frames.Peek().Index++;
                         break;
                     default:
                         if (frames.Count > 0 && frames.Peek().Keys is null) frames.Peek().Index++;
@@ -50,8 +69,8 @@ public static class DuplicateKeys
                 }
             }
         }
-        catch (JsonException) { return null; }
-        return null;
+        catch (JsonException) { return (null, null); }
+        return (null, null);
     }
 
     private static string ValuePath(Stack<Frame> frames, string pending) =>
