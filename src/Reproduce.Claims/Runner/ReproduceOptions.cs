@@ -45,7 +45,7 @@ public sealed class ReproduceOptions
         if (Device is not ("cpu" or "cuda")) errors.Add($"Device: unknown device '{Device}'; valid: cpu, cuda");
         else if (Device == "cuda")
             errors.Add("Device: cuda is not supported by this build yet (tensors are not moved to the GPU; no GPU was available to test it). Use cpu; build with -p:TorchBackend=cuda once GPU support lands");
-        if (Alpha is <= 0 or >= 1) errors.Add($"Alpha: must lie in (0, 1), not {Alpha}");
+        if (!(Alpha > 0 && Alpha < 1)) errors.Add($"Alpha: must lie in (0, 1), not {Alpha}");
         if (errors.Count > 0) throw new ArgumentException("Configuration: " + string.Join("; ", errors));
     }
 
