@@ -111,11 +111,8 @@ internal sealed class JsonReader(string file, List<SpecError> errors)
     {
         if (!System.IO.File.Exists(file)) throw new SpecException(file, "$", "file not found");
         string text = System.IO.File.ReadAllText(file);
-        // JsonDocument keeps both of two equal keys and reads the last: a silently ignored first value is an error here.
-        if (Training.Serialisation.DuplicateKeys.Find(text) is { } duplicate)
-            throw new SpecException(file, duplicate.Path, $"key '{duplicate.Key}' appears twice");
-        if (Training.Serialisation.DuplicateKeys.FindInvalidString(text) is { } invalid)
-            throw new SpecException(file, invalid, "holds a string that is not valid UTF-16 (a lone surrogate escape such as \\ud800)");
+        // A key named twice (JsonDocument would silently read the last) or a string that is not valid UTF-16.
+        if (Training.Serialisation.JsonTextCheck.Find(text) is { } problem) throw new SpecException(file, problem.Path, problem.Message);
         try
         {
             return JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });

@@ -77,10 +77,8 @@ public static class Safetensors
         string text;
         try { text = new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(raw, 8, (int)headerLength); }
         catch (DecoderFallbackException e) { throw new InvalidDataException($"{path}: the safetensors header is not valid UTF-8 ({e.Message}).", e); }
-        if (Serialisation.DuplicateKeys.Find(text) is { } duplicate)
-            throw new InvalidDataException($"{path}: safetensors header {duplicate} (a tensor or metadata key may appear once).");
-        if (Serialisation.DuplicateKeys.FindInvalidString(text) is { } invalid)
-            throw new InvalidDataException($"{path}: safetensors header {invalid}: holds a string that is not valid UTF-16 (a lone surrogate escape such as \\ud800).");
+        if (Serialisation.JsonTextCheck.Find(text) is { } problem)
+            throw new InvalidDataException($"{path}: safetensors header {problem}{(problem.Kind == Serialisation.JsonTextCheck.Kind.DuplicateKey ? " (a tensor or metadata key may appear once)" : "")}.");
         JsonObject header;
         try { header = JsonNode.Parse(text)?.AsObject() ?? throw new JsonException("null header"); }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)

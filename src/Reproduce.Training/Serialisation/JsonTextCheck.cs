@@ -4,31 +4,33 @@ using System.Text.Json;
 namespace Reproduce.Training.Serialisation;
 
 /// <summary>
-/// Finds a key that appears twice in one JSON object. System.Text.Json's document reader keeps both silently (and its
-/// node reader fails with a message naming neither file nor key), so every reader of the suite's files asks here first
-/// and reports the key and its JSON path in its own error.
+/// What System.Text.Json accepts but must not pass silently, found in one walk over the text before a reader parses it:
+/// a key that appears twice in one object (the document reader keeps both and reads the last; the node reader fails
+/// with a message naming neither file nor key), and a key or string value that is not valid UTF-16 (a lone surrogate
+/// escape such as "\ud800" is valid JSON, but reading it as a string throws InvalidOperationException). Every reader
+/// of the suite's files asks here first and reports the problem with its JSON path in its own error.
 /// </summary>
-public static class DuplicateKeys
+public static class JsonTextCheck
 {
-    public sealed record Duplicate(string Path, string Key)
+    public enum Kind { DuplicateKey, InvalidString }
+
+    public sealed record Problem(Kind Kind, string Path, string Message)
     {
-        public override string ToString() => $"{Path}: key '{Key}' appears twice";
+        public override string ToString() => $"{Path}: {Message}";
     }
 
-    /// <summary>The first duplicated key in document order, or null (also for malformed JSON, which the parser reports).</summary>
-    public static Duplicate? Find(string json) => Walk(json, strings: false).Duplicate;
+    private const string InvalidStringMessage = "holds a string that is not valid UTF-16 (a lone surrogate escape such as \\ud800)";
 
     /// <summary>
-    /// The JSON path of the first key or string value that is not valid UTF-16 (a lone surrogate escape such as "\ud800"
-    /// is valid JSON, but System.Text.Json throws InvalidOperationException when it is read as a string), or null.
+    /// The first duplicated key in document order if there is one, else the first invalid string, else null (also for
+    /// malformed JSON, which the parser then reports).
     /// </summary>
-    public static string? FindInvalidString(string json) => Walk(json, strings: true).InvalidString;
-
-    private static (Duplicate? Duplicate, string? InvalidString) Walk(string json, bool strings)
+    public static Problem? Find(string json)
     {
         var frames = new Stack<Frame>();
         var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json), new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
         string pending = "$";
+        Problem? invalid = null;
         try
         {
             while (reader.Read())
@@ -44,7 +46,7 @@ public static class DuplicateKeys
                     case JsonTokenType.EndObject:
                     case JsonTokenType.EndArray:
                         frames.Pop();
-                        if (frames.Count > 0 && frames.Peek().Keys is null) frames.Peek().Index++;
+                        NextElement(frames);
                         break;
                     case JsonTokenType.PropertyName:
                         var frame = frames.Peek();
@@ -53,24 +55,30 @@ public static class DuplicateKeys
                         catch (InvalidOperationException)
                         {
                             name = Encoding.UTF8.GetString(reader.ValueSpan); // the raw, still escaped, text
-                            if (strings) return (null, $"{frame.Path}.{name}");
+                            invalid ??= new Problem(Kind.InvalidString, $"{frame.Path}.{name}", InvalidStringMessage);
                         }
-                        if (!strings && !frame.Keys!.Add(name)) return (new Duplicate(frame.Path, name), null);
+                        if (!frame.Keys!.Add(name)) return new Problem(Kind.DuplicateKey, frame.Path, $"key '{name}' appears twice");
                         pending = name;
                         break;
-                    case JsonTokenType.String when strings:
+                    case JsonTokenType.String:
                         try { reader.GetString(); }
-                        catch (InvalidOperationException) { return (null, ValuePath(frames, pending)); }
-                        if (frames.Count > 0 && frames.Peek().Keys is null) frames.Peek().Index++;
+                        catch (InvalidOperationException) { invalid ??= new Problem(Kind.InvalidString, ValuePath(frames, pending), InvalidStringMessage); }
+                        NextElement(frames);
                         break;
                     default:
-                        if (frames.Count > 0 && frames.Peek().Keys is null) frames.Peek().Index++;
+                        NextElement(frames);
                         break;
                 }
             }
         }
-        catch (JsonException) { return (null, null); }
-        return (null, null);
+        catch (JsonException) { return null; }
+        return invalid;
+    }
+
+    /// <summary>A value ended: inside an array, the next one has the next index.</summary>
+    private static void NextElement(Stack<Frame> frames)
+    {
+        if (frames.Count > 0 && frames.Peek().Keys is null) frames.Peek().Index++;
     }
 
     private static string ValuePath(Stack<Frame> frames, string pending) =>
