@@ -130,7 +130,8 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
         var regValues = seeds.Select(s => b[s]).ToList();
         var outcome = new ComparisonOutcome
         {
-            Setting = otherSetting is null ? setting : $"{otherSetting} vs {setting}", Metric = metric, Reference = reference, Regime = regime, Expected = expected, Family = family,
+            Setting = otherSetting is null ? setting : $"{otherSetting} vs {setting}", ReferenceSetting = setting, RegimeSetting = otherSetting ?? setting,
+            Metric = metric, Reference = reference, Regime = regime, Expected = expected, Family = family,
             Seeds = seeds, ReferenceValues = refValues, RegimeValues = regValues, DroppedSeeds = da + db,
             UnconvergedReferenceSeeds = [.. ua.Where(seeds.Contains)], UnconvergedRegimeSeeds = [.. ub.Where(seeds.Contains)],
             ReferenceTrainAccuracy = TrainAccuracy(setting, reference), RegimeTrainAccuracy = TrainAccuracy(otherSetting ?? setting, regime),

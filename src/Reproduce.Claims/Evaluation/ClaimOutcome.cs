@@ -20,10 +20,14 @@ public static class Verdicts
 /// </summary>
 public sealed record ComparisonOutcome
 {
+    /// <summary>The setting, or for a condition claim "compared setting vs reference setting" (a label: read the sides below).</summary>
     public required string Setting { get; init; }
     public required string Metric { get; init; }
     public required string Reference { get; init; }
     public required string Regime { get; init; }
+    /// <summary>The setting each side's runs come from (different only in a condition claim).</summary>
+    public required string ReferenceSetting { get; init; }
+    public required string RegimeSetting { get; init; }
     /// <summary>"higher" or "lower": what the claim expects of Regime relative to Reference.</summary>
     public required string Expected { get; init; }
     public required string Family { get; init; }

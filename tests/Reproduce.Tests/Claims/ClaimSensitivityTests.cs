@@ -125,9 +125,8 @@ public class ClaimSensitivityTests
         var replace = new Dictionary<(string RunKey, string Metric), double>();
         foreach (var c in outcome.Comparisons)
         {
-            var (reference, compared) = DefaultProfileSession.Sides(c);
             for (int i = 0; i < c.Seeds.Count; i++)
-                replace[(Key(s, compared.Setting, compared.Regime, c.Seeds[i]), c.Metric)] = c.ReferenceValues[i];
+                replace[(Key(s, c.RegimeSetting, c.Regime, c.Seeds[i]), c.Metric)] = c.ReferenceValues[i];
         }
         foreach (var c in outcome.Correlations)
             foreach (var p in c.Points) replace[(Key(s, c.Setting, p.Regime, p.Seed), c.X)] = 1.0; // constant x: tau 0
@@ -144,8 +143,7 @@ public class ClaimSensitivityTests
         if (outcome.Comparisons.Count > 0)
         {
             var c = outcome.Comparisons[0];
-            var (_, compared) = DefaultProfileSession.Sides(c);
-            (key, metric) = (Key(s, compared.Setting, compared.Regime, c.Seeds[0]), c.Metric);
+            (key, metric) = (Key(s, c.RegimeSetting, c.Regime, c.Seeds[0]), c.Metric);
         }
         else
         {

@@ -64,11 +64,4 @@ public static class DefaultProfileSession
     }
 
     private static void TestLog(string line) => NUnit.Framework.TestContext.Progress.WriteLine(line);
-
-    /// <summary>Setting and regime of each side of a comparison (a condition comparison's setting reads "other vs first").</summary>
-    public static ((string Setting, string Regime) Reference, (string Setting, string Regime) Compared) Sides(ComparisonOutcome c)
-    {
-        var parts = c.Setting.Split(" vs ");
-        return parts.Length == 2 ? ((parts[1], c.Reference), (parts[0], c.Regime)) : ((c.Setting, c.Reference), (c.Setting, c.Regime));
-    }
 }

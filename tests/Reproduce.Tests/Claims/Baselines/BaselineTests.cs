@@ -18,7 +18,7 @@ public class BaselineTests
         Convergence = [new Convergence("mlp", 1, 0.01, true)], Correlations = [],
         Comparisons = [new ComparisonOutcome
         {
-            Setting = "mlp", Metric = "fisher_rao", Reference = "Base", Regime = "WD", Expected = "higher", Family = "sharpness",
+            Setting = "mlp", ReferenceSetting = "mlp", RegimeSetting = "mlp", Metric = "fisher_rao", Reference = "Base", Regime = "WD", Expected = "higher", Family = "sharpness",
             Seeds = [0, 1, 2], ReferenceValues = [1, 1, 1], RegimeValues = regime, ReferenceMedian = 1.0, RegimeMedian = regime.Order().ElementAt(1),
             MedianDifference = regime.Order().ElementAt(1) - 1, MedianDifferenceLower = lower, MedianDifferenceUpper = upper,
             P = 0.125, POpposite = 1, PAdjusted = pAdjusted, PAdjustedOpposite = 1, RankBiserial = 1, Verdict = verdict,

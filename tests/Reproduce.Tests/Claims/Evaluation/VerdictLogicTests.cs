@@ -251,6 +251,7 @@ public class VerdictLogicTests
         var o = Evaluate(data, Claim("cond", ClaimKind.Condition, ["ten", "ten-b"], "Base", [], ["fisher_rao"], "higher")).Single();
         var c = o.Comparisons.Single();
         Assert.That(c.Setting, Is.EqualTo("ten-b vs ten"));
+        Assert.That((c.ReferenceSetting, c.RegimeSetting), Is.EqualTo(("ten", "ten-b")));
         Assert.That((c.P, c.Verdict, o.Verdict), Is.EqualTo((OneIn1024, Verdicts.Reproduced, Verdicts.Reproduced)));
     }
 
