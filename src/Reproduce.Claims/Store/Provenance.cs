@@ -56,7 +56,12 @@ public sealed record ExecutionEnvironment(string TorchSharp, string Cpu, string 
     /// "AMD EPYC (avx avx2 fma avx512f ...)": a virtual machine may show only a family name, and two machines of one name
     /// can expose different instruction sets. The process architecture where there is no /proc/cpuinfo.
     /// </summary>
-    public static string CpuModel()
+    public static string CpuModel() => CpuOfThisMachine.Value;
+
+    // Read once per process: the processor does not change under a running process.
+    private static readonly Lazy<string> CpuOfThisMachine = new(ReadCpuModel);
+
+    private static string ReadCpuModel()
     {
         string? model = null, flags = null;
         try
