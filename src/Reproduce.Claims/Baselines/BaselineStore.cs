@@ -131,9 +131,13 @@ public sealed class BaselineStore(string folder)
         var v = r.Get(root, "$", "environment", true);
         if (v is null || !r.IsObject(v.Value, "$.environment")) return new ExecutionEnvironment("", "", "", 0, 0);
         var e = v.Value;
-        r.OnlyKnown(e, "$.environment", "torchSharp", "cpu", "device", "threads", "workers");
+        r.OnlyKnown(e, "$.environment", "torchSharp", "cpu", "mkl", "device", "threads", "workers");
         return new ExecutionEnvironment(r.String(e, "$.environment", "torchSharp") ?? "", r.String(e, "$.environment", "cpu") ?? "",
-            r.String(e, "$.environment", "device", allowed: ["cpu", "cuda"]) ?? "", r.Integer(e, "$.environment", "threads", min: 1) ?? 0, r.Integer(e, "$.environment", "workers", min: 1) ?? 0);
+            r.String(e, "$.environment", "device", allowed: ["cpu", "cuda"]) ?? "", r.Integer(e, "$.environment", "threads", min: 1) ?? 0, r.Integer(e, "$.environment", "workers", min: 1) ?? 0)
+        {
+            // Baselines recorded before the MKL override existed carry no "mkl": they never equal a current environment.
+            Mkl = r.String(e, "$.environment", "mkl", required: false) ?? "",
+        };
     }
 
     /// <summary>Numbers may be JSON numbers or the string "NaN" (a median of no data).</summary>

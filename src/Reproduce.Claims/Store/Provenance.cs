@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Reproduce.Measurement.Native;
 
 namespace Reproduce.Claims.Store;
 
@@ -10,11 +11,13 @@ public sealed record Provenance(string CodeVersion, string TorchSharpVersion, st
     public int Workers { get; init; } = 1;
     /// <summary>The processor's model name (/proc/cpuinfo), which decides libtorch's and MKL's kernels.</summary>
     public string Cpu { get; init; } = ExecutionEnvironment.CpuModel();
+    /// <summary>oneMKL's dispatch in the process that produced the number (<see cref="MklDispatch.State"/>).</summary>
+    public string Mkl { get; init; } = MklDispatch.State;
 
     public string ToJson() => JsonSerializer.Serialize(this);
 
     /// <summary>What must be equal for two executions to give the same bits (the machine's name is not part of it).</summary>
-    public ExecutionEnvironment Environment => new(TorchSharpVersion, Cpu, Device, Threads, Workers);
+    public ExecutionEnvironment Environment => new(TorchSharpVersion, Cpu, Device, Threads, Workers) { Mkl = Mkl };
 
     public static Provenance Capture(string repositoryRoot, string device, int threads, string profile, int workers = 1) => new(
         GitVersion(repositoryRoot), ExecutionEnvironment.TorchSharpVersion,
@@ -38,15 +41,18 @@ public sealed record Provenance(string CodeVersion, string TorchSharpVersion, st
 
 /// <summary>
 /// The conditions under which the suite is bit-for-bit deterministic: the same TorchSharp (so libtorch) build, the
-/// same processor model (libtorch and MKL choose kernels by CPU), the same device, and the same threads and worker
-/// split (each run's intra-op thread count changes the order of floating-point reductions). Two executions that agree
-/// on all five give identical stored values; baselines are then compared exactly, otherwise by a statistical rule.
+/// same processor model (libtorch and MKL choose kernels by CPU), the same MKL dispatch (<see cref="MklDispatch"/>), the
+/// same device, and the same threads and worker split (each run's intra-op thread count changes the order of
+/// floating-point reductions). Two executions that agree on all six give identical stored values; baselines are then compared exactly, otherwise by a statistical rule.
 /// </summary>
 public sealed record ExecutionEnvironment(string TorchSharp, string Cpu, string Device, int Threads, int Workers)
 {
+    /// <summary>oneMKL's dispatch (<see cref="MklDispatch.State"/>): its fast and generic kernels round differently.</summary>
+    public string Mkl { get; init; } = "";
+
     public static string TorchSharpVersion => typeof(TorchSharp.torch).Assembly.GetName().Version?.ToString() ?? "unknown";
 
-    public override string ToString() => $"TorchSharp {TorchSharp}, {Cpu}, {Device}, {Threads} threads, {Workers} worker(s)";
+    public override string ToString() => $"TorchSharp {TorchSharp}, {Cpu}, MKL {Mkl}, {Device}, {Threads} threads, {Workers} worker(s)";
 
     /// <summary>Instruction sets that change which kernels libtorch and oneMKL dispatch to (so the bits they produce).</summary>
     private static readonly string[] KernelFlags = ["avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile"];
@@ -56,32 +62,10 @@ public sealed record ExecutionEnvironment(string TorchSharp, string Cpu, string 
     /// "AMD EPYC (avx avx2 fma avx512f ...)": a virtual machine may show only a family name, and two machines of one name
     /// can expose different instruction sets. The process architecture where there is no /proc/cpuinfo.
     /// </summary>
-    public static string CpuModel() => CpuOfThisMachine.Value;
-
-    // Read once per process: the processor does not change under a running process.
-    private static readonly Lazy<string> CpuOfThisMachine = new(ReadCpuModel);
-
-    private static string ReadCpuModel()
+    public static string CpuModel()
     {
-        string? model = null, flags = null;
-        try
-        {
-            if (File.Exists("/proc/cpuinfo"))
-                foreach (var line in File.ReadLines("/proc/cpuinfo"))
-                {
-                    int colon = line.IndexOf(':');
-                    if (colon < 0) continue;
-                    string key = line[..colon].Trim(), value = line[(colon + 1)..].Trim();
-                    if (model is null && key == "model name") model = value;
-                    else if (flags is null && key == "flags") flags = value;
-                    if (model is not null && flags is not null) break;
-                }
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        if (model is null) return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
-        var present = flags?.Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet() ?? [];
-        var isa = KernelFlags.Where(present.Contains).ToList();
-        return isa.Count > 0 ? $"{model} ({string.Join(" ", isa)})" : model;
+        var cpu = CpuIdentity.Read();
+        var isa = KernelFlags.Where(cpu.Flags.Contains).ToList();
+        return isa.Count > 0 ? $"{cpu.Model} ({string.Join(" ", isa)})" : cpu.Model;
     }
 }

@@ -14,27 +14,7 @@ namespace Reproduce.Tests.Cli;
 [TestFixture, Category("Unit"), NonParallelizable]
 public class CommandLineTests
 {
-    private static string Cli()
-    {
-        foreach (var config in new[] { "Release", "Debug" })
-        {
-            var path = Repository.Path("src", "Reproduce.Cli", "bin", config, "net10.0", "linux-x64", "reproduce.dll");
-            if (File.Exists(path)) return path;
-        }
-        Assert.Fail("reproduce.dll is not built: run `dotnet build Reproduce.sln -c Release` (make test does).");
-        return "";
-    }
-
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet", [Cli(), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Repository.Root };
-        psi.Environment["OMP_WAIT_POLICY"] = "passive";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(120_000)) { p.Kill(true); Assert.Fail("the CLI did not finish in 2 minutes"); }
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliProcess.Run(args);
 
     [Test]
     public void UsageAndInputErrorsExitWithTwoAndAMessage()

@@ -1,0 +1,49 @@
+using NUnit.Framework;
+using Reproduce.Measurement.Native;
+using Reproduce.Tests.Support;
+
+namespace Reproduce.Tests.Measurement;
+
+/// <summary>
+/// MKL's code path, read from MKL itself: with MKL_VERBOSE=1 its first call prints a banner naming the instruction
+/// set it dispatches on. The override must give the AVX-512 (or AVX2) kernels on an AMD CPU that has them, and the
+/// opt-out must give back MKL's own choice (the generic "Intel(R) Architecture processors" path on AMD).
+/// </summary>
+[TestFixture, Category("Unit"), NonParallelizable]
+public class MklDispatchTests
+{
+    private static readonly bool AmdWithAvx2 = CpuIdentity.Read() is { Vendor: "AuthenticAMD" or "HygonGenuine" } cpu
+        && cpu.Flags.Contains("avx2") && cpu.Flags.Contains("fma");
+
+    private static string Banner(string? optOut)
+    {
+        var environment = new Dictionary<string, string> { ["MKL_VERBOSE"] = "1" };
+        if (optOut is not null) environment[MklDispatch.OptOutVariable] = optOut;
+        // The measures bench's first figure is a GEMM through libtorch (a few seconds in all).
+        var (code, stdout, stderr) = CliProcess.Run(environment, 120, "bench", "--suite", "measures", "--repeats", "1");
+        Assert.That(code, Is.EqualTo(0), stderr);
+        var banner = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("MKL_VERBOSE oneMKL", StringComparison.Ordinal));
+        Assert.That(banner, Is.Not.Null, "MKL printed no banner: libtorch did not call MKL");
+        return banner!;
+    }
+
+    [Test]
+    public void ThisProcessReportsItsDispatch()
+    {
+        string state = MklDispatch.Apply();
+        Assert.That(MklDispatch.Apply(), Is.EqualTo(state), "applying twice changes nothing");
+        bool optedOut = Environment.GetEnvironmentVariable(MklDispatch.OptOutVariable) is { } v && v.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no";
+        if (AmdWithAvx2 && !optedOut) Assert.That(state, Does.StartWith("fast path"));
+        else Assert.That(MklDispatch.FastPathOn, Is.False, state);
+    }
+
+    [Test]
+    public void OnAmdMklTakesTheVectorKernelsUnlessOptedOut()
+    {
+        if (!AmdWithAvx2) Assert.Ignore($"not an AMD CPU with AVX2: MklDispatch leaves MKL alone here ({MklDispatch.State})");
+        var cpu = CpuIdentity.Read();
+        string on = Banner(null), off = Banner("off");
+        Assert.That(on, Does.Contain(cpu.Flags.Contains("avx512f") ? "AVX-512" : "AVX2"), on);
+        Assert.That(off, Does.Contain("Intel(R) Architecture processors").And.Not.Contain("AVX"), off);
+    }
+}

@@ -1,0 +1,13 @@
+using NUnit.Framework;
+using Reproduce.Measurement.Native;
+
+/// <summary>
+/// Assembly-wide set-up (a SetUpFixture outside any namespace): MKL's dispatch is decided on its first call, so the
+/// override must be in place before any test runs a tensor operation, exactly as the CLI does first thing in Main.
+/// </summary>
+[SetUpFixture]
+public sealed class NativeRuntimeSetUp
+{
+    [OneTimeSetUp]
+    public void ApplyMklDispatch() => TestContext.Progress.WriteLine($"MKL dispatch: {MklDispatch.Apply()}");
+}
