@@ -50,10 +50,7 @@ public sealed class ClaimSuite
     /// <summary>Code version and execution environment of this process under these options (git is asked each call).</summary>
     public Provenance CaptureProvenance() => Provenance.Capture(Options.Root, Options.Device, Options.Threads, Options.Profile, Options.Workers);
 
-    /// <summary>Verdicts of the selected claims; the multiple-testing families span every claim of the profile that has data.</summary>
+    /// <summary>Verdicts of the selected claims; each multiple-testing family spans all its member claims in the catalogue.</summary>
     public IReadOnlyList<ClaimOutcome> Evaluate(ResultStore store)
-    {
-        var outcomes = new ClaimEvaluator(store, Settings, Options.Profile, Options.Alpha).Evaluate(AllClaims);
-        return outcomes.Where(o => Claims.Any(c => c.Id == o.ClaimId)).ToList();
-    }
+        => new ClaimEvaluator(store, Settings, Options.Profile, Options.Alpha).Evaluate(Claims, AllClaims);
 }

@@ -40,8 +40,9 @@ public sealed record BaselineComparison
     public required double RankBiserial { get; init; }
     public required double P { get; init; }
     public required double POpposite { get; init; }
+    /// <summary>min(1, 2 min(P, POpposite)); <see cref="PAdjusted"/> is its Benjamini-Yekutieli adjustment within the family.</summary>
+    public required double PTwoSided { get; init; }
     public required double PAdjusted { get; init; }
-    public required double PAdjustedOpposite { get; init; }
     /// <summary>Seeds whose value came from an estimator that reported no convergence (reference side, regime side).</summary>
     public IReadOnlyList<int> UnconvergedReferenceSeeds { get; init; } = [];
     public IReadOnlyList<int> UnconvergedRegimeSeeds { get; init; } = [];
@@ -62,8 +63,9 @@ public sealed record BaselineCorrelation
     public required Interval TauInterval { get; init; }
     public required double P { get; init; }
     public required double POpposite { get; init; }
+    /// <summary>min(1, 2 min(P, POpposite)); <see cref="PAdjusted"/> is its Benjamini-Yekutieli adjustment within the family.</summary>
+    public required double PTwoSided { get; init; }
     public required double PAdjusted { get; init; }
-    public required double PAdjustedOpposite { get; init; }
     public required IReadOnlyList<BaselinePoint> Points { get; init; }
     [JsonIgnore] public string Key => $"{Setting}/{X}~{Y}";
 }
@@ -75,7 +77,7 @@ public sealed record BaselineCorrelation
 /// </summary>
 public sealed record Baseline
 {
-    public const string FormatName = "reproduce-baseline/2";
+    public const string FormatName = "reproduce-baseline/3";
     public string Format { get; init; } = FormatName;
     public required string Claim { get; init; }
     public required string Profile { get; init; }

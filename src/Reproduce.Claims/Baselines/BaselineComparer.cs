@@ -41,7 +41,7 @@ public static class BaselineComparer
         {
             if (!now.TryGetValue(b.Key, out var c)) { diffs.Add($"{b.Key}: in the baseline, missing now"); continue; }
             if (b.Expected != c.Expected) diffs.Add($"{b.Key}: expected direction '{b.Expected}' -> '{c.Expected}'");
-            if (b.Verdict != c.Verdict) diffs.Add($"{b.Key}: verdict '{b.Verdict}' -> '{c.Verdict}' (p adj {F(b.PAdjusted)} -> {F(c.PAdjusted)}, opposite {F(b.PAdjustedOpposite)} -> {F(c.PAdjustedOpposite)})");
+            if (b.Verdict != c.Verdict) diffs.Add($"{b.Key}: verdict '{b.Verdict}' -> '{c.Verdict}' (p two-sided {F(b.PTwoSided)} -> {F(c.PTwoSided)}, adjusted {F(b.PAdjusted)} -> {F(c.PAdjusted)})");
             if (rule == BaselineRule.Exact) diffs.AddRange(ExactComparison(b, c));
             else
             {
@@ -89,7 +89,7 @@ public static class BaselineComparer
         foreach (var (name, x, y) in new[]
         {
             ("rank-biserial", b.RankBiserial, c.RankBiserial), ("p", b.P, c.P), ("p opposite", b.POpposite, c.POpposite),
-            ("p adjusted", b.PAdjusted, c.PAdjusted), ("p adjusted opposite", b.PAdjustedOpposite, c.PAdjustedOpposite),
+            ("p two-sided", b.PTwoSided, c.PTwoSided), ("p adjusted", b.PAdjusted, c.PAdjusted),
         })
             if (!Close(x, y, 1)) yield return $"{b.Key}: {name} {F(x)} -> {F(y)}";
         if (!b.UnconvergedReferenceSeeds.SequenceEqual(c.UnconvergedReferenceSeeds) || !b.UnconvergedRegimeSeeds.SequenceEqual(c.UnconvergedRegimeSeeds))
@@ -108,7 +108,7 @@ public static class BaselineComparer
         foreach (var (name, x, y) in new[]
         {
             ("tau", b.Tau, c.Tau), ("tau interval lower", b.TauInterval.Lower, c.TauInterval.Lower), ("tau interval upper", b.TauInterval.Upper, c.TauInterval.Upper),
-            ("p", b.P, c.P), ("p opposite", b.POpposite, c.POpposite), ("p adjusted", b.PAdjusted, c.PAdjusted), ("p adjusted opposite", b.PAdjustedOpposite, c.PAdjustedOpposite),
+            ("p", b.P, c.P), ("p opposite", b.POpposite, c.POpposite), ("p two-sided", b.PTwoSided, c.PTwoSided), ("p adjusted", b.PAdjusted, c.PAdjusted),
         })
             if (!Close(x, y, 1)) yield return $"{b.Key}: {name} {F(x)} -> {F(y)}";
     }

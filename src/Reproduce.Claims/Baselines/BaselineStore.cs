@@ -37,13 +37,13 @@ public sealed class BaselineStore(string folder)
             Seeds = c.Seeds, ReferenceValues = c.ReferenceValues, RegimeValues = c.RegimeValues,
             ReferenceMedian = c.ReferenceMedian, RegimeMedian = c.RegimeMedian, MedianDifference = c.MedianDifference, Sign = c.Sign,
             MedianDifferenceInterval = new Interval(c.MedianDifferenceLower, c.MedianDifferenceUpper), RankBiserial = c.RankBiserial,
-            P = c.P, POpposite = c.POpposite, PAdjusted = c.PAdjusted, PAdjustedOpposite = c.PAdjustedOpposite,
+            P = c.P, POpposite = c.POpposite, PTwoSided = c.PTwoSided, PAdjusted = c.PAdjusted,
             UnconvergedReferenceSeeds = c.UnconvergedReferenceSeeds, UnconvergedRegimeSeeds = c.UnconvergedRegimeSeeds,
         })],
         Correlations = [.. o.Correlations.Select(c => new BaselineCorrelation
         {
             Setting = c.Setting, X = c.X, Y = c.Y, Expected = c.Expected, Verdict = c.Verdict, Tau = c.Tau, TauInterval = new Interval(c.TauLower, c.TauUpper),
-            P = c.P, POpposite = c.POpposite, PAdjusted = c.PAdjusted, PAdjustedOpposite = c.PAdjustedOpposite,
+            P = c.P, POpposite = c.POpposite, PTwoSided = c.PTwoSided, PAdjusted = c.PAdjusted,
             Points = [.. c.Points.Select(p => new BaselinePoint(p.Regime, p.Seed, p.X, p.Y))],
         })],
     };
@@ -78,7 +78,7 @@ public sealed class BaselineStore(string folder)
         var comparisons = r.Objects(root, "$", "comparisons", (c, p) =>
         {
             r.OnlyKnown(c, p, "setting", "metric", "reference", "regime", "expected", "verdict", "seeds", "referenceValues", "regimeValues", "referenceMedian", "regimeMedian",
-                "medianDifference", "sign", "medianDifferenceInterval", "rankBiserial", "p", "pOpposite", "pAdjusted", "pAdjustedOpposite", "unconvergedReferenceSeeds", "unconvergedRegimeSeeds");
+                "medianDifference", "sign", "medianDifferenceInterval", "rankBiserial", "p", "pOpposite", "pTwoSided", "pAdjusted", "unconvergedReferenceSeeds", "unconvergedRegimeSeeds");
             var seeds = Integers(r, c, p, "seeds", true);
             var refValues = Numbers(r, c, p, "referenceValues");
             var regValues = Numbers(r, c, p, "regimeValues");
@@ -94,13 +94,13 @@ public sealed class BaselineStore(string folder)
                 MedianDifference = NumberOrNaN(r, c, p, "medianDifference"), Sign = r.Integer(c, p, "sign", min: -1, max: 1) ?? 0,
                 MedianDifferenceInterval = ReadInterval(r, c, p, "medianDifferenceInterval"), RankBiserial = NumberOrNaN(r, c, p, "rankBiserial"),
                 P = NumberOrNaN(r, c, p, "p"), POpposite = NumberOrNaN(r, c, p, "pOpposite"),
-                PAdjusted = NumberOrNaN(r, c, p, "pAdjusted"), PAdjustedOpposite = NumberOrNaN(r, c, p, "pAdjustedOpposite"),
+                PTwoSided = NumberOrNaN(r, c, p, "pTwoSided"), PAdjusted = NumberOrNaN(r, c, p, "pAdjusted"),
                 UnconvergedReferenceSeeds = Integers(r, c, p, "unconvergedReferenceSeeds", false), UnconvergedRegimeSeeds = Integers(r, c, p, "unconvergedRegimeSeeds", false),
             };
         });
         var correlations = r.Objects(root, "$", "correlations", (c, p) =>
         {
-            r.OnlyKnown(c, p, "setting", "x", "y", "expected", "verdict", "tau", "tauInterval", "p", "pOpposite", "pAdjusted", "pAdjustedOpposite", "points");
+            r.OnlyKnown(c, p, "setting", "x", "y", "expected", "verdict", "tau", "tauInterval", "p", "pOpposite", "pTwoSided", "pAdjusted", "points");
             var points = r.Objects(c, p, "points", (q, pp) =>
             {
                 r.OnlyKnown(q, pp, "regime", "seed", "x", "y");
@@ -112,7 +112,7 @@ public sealed class BaselineStore(string folder)
                 Expected = r.String(c, p, "expected", allowed: Directions.Correlation) ?? "", Verdict = r.String(c, p, "verdict", allowed: verdicts) ?? "",
                 Tau = NumberOrNaN(r, c, p, "tau"), TauInterval = ReadInterval(r, c, p, "tauInterval"),
                 P = NumberOrNaN(r, c, p, "p"), POpposite = NumberOrNaN(r, c, p, "pOpposite"),
-                PAdjusted = NumberOrNaN(r, c, p, "pAdjusted"), PAdjustedOpposite = NumberOrNaN(r, c, p, "pAdjustedOpposite"), Points = points,
+                PTwoSided = NumberOrNaN(r, c, p, "pTwoSided"), PAdjusted = NumberOrNaN(r, c, p, "pAdjusted"), Points = points,
             };
         });
         if (claim is not null && Path.GetFileName(path) is var name && name != $"{claim}.json" && name != $"{claim}.received.json")

@@ -7,12 +7,20 @@ using Reproduce.Claims.Store;
 namespace Reproduce.Claims.Evaluation;
 
 /// <summary>
-/// Turns stored metrics into verdicts. Comparison: each regime vs the reference, paired by seed, one-sided
-/// Wilcoxon signed-rank in the expected direction and the opposite one. Best: every other regime tested for being
-/// better than the claimed one. Correlation: Kendall tau pooled over regimes and within each. All p-values of one
-/// family (sharpness, safety) over the evaluated claims are adjusted together (Benjamini-Yekutieli, as the paper;
-/// Benjamini-Hochberg reported beside it). A comparison is reproduced when its adjusted p is at most alpha,
-/// contradicted when the opposite test's adjusted p is, and inconclusive otherwise.
+/// Turns stored metrics into verdicts. Comparison: each regime vs the reference, paired by seed, Wilcoxon signed-rank.
+/// Best: every rival regime against the claimed one. Correlation: Kendall tau pooled over regimes (and within each,
+/// reported). Condition: the same regime in a later setting vs the first.
+///
+/// <para>The rule is symmetric: each test's two-sided p = min(1, 2 min(p_expected, p_opposite)) enters one list per
+/// multiple-testing family, adjusted by Benjamini-Yekutieli (the paper's choice; Benjamini-Hochberg shown beside it).
+/// A test with adjusted p &lt;= alpha is significant, and its sign decides: reproduced when the smaller one-sided p is
+/// the claimed direction's, contradicted otherwise; not significant is inconclusive. So agreeing with the paper and
+/// contradicting it need the same evidence. Families are whole: every member claim of the catalogue is evaluated,
+/// whatever the selection, and a test without data counts as p = 1.</para>
+///
+/// <para>Premises (<see cref="Premise"/>) are checked per comparison on each side's median; a comparison that misses
+/// one is "premise unmet" and counts neither way (its p still enters the family, which is conservative). A claim of
+/// no effect ("not-positive") is reproduced only by a significant effect the other way; otherwise "not rejected".</para>
 /// </summary>
 public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<string, SettingSpec> settings, string profile, double alpha = 0.05)
 {
@@ -21,14 +29,24 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
     public ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string, SettingSpec> settings, string profile, double alpha = 0.05)
         : this(ResultSnapshot.Of(store), settings, profile, alpha) { }
 
-    public IReadOnlyList<ClaimOutcome> Evaluate(IReadOnlyList<ClaimSpec> claims)
+    public double Alpha => alpha;
+
+    /// <summary>
+    /// Verdicts for <paramref name="claims"/>. <paramref name="catalogue"/> is every claim the suite has (default: the
+    /// selection itself): the members of each selected claim's family are evaluated with it, so the family's
+    /// adjustment is the same whichever claims were selected.
+    /// </summary>
+    public IReadOnlyList<ClaimOutcome> Evaluate(IReadOnlyList<ClaimSpec> claims, IReadOnlyList<ClaimSpec>? catalogue = null)
     {
         var runs = results.Runs.Where(r => r.Profile == profile).ToList();
         var metricsByRun = results.Metrics.GroupBy(m => m.RunKey).ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Metric));
-        var outcomes = claims.Select(c => EvaluateOne(c, runs, metricsByRun)).ToList();
+        var families = claims.Select(c => c.Family).ToHashSet();
+        var evaluated = claims.Concat((catalogue ?? []).Where(c => families.Contains(c.Family))).DistinctBy(c => c.Id).ToList();
+        var outcomes = evaluated.Select(c => EvaluateOne(c, runs, metricsByRun)).ToList();
         AdjustFamilies(outcomes);
-        foreach (var o in outcomes) Decide(o, claims.First(c => c.Id == o.ClaimId));
-        return outcomes;
+        foreach (var o in outcomes) Decide(o, evaluated.First(c => c.Id == o.ClaimId));
+        var selected = claims.Select(c => c.Id).ToHashSet();
+        return [.. outcomes.Where(o => selected.Contains(o.ClaimId))];
     }
 
     /// <summary>Values of a metric by seed for (setting, regime), from the runs planned for this profile's block.</summary>
@@ -107,11 +125,41 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
         if (claim.Kind == ClaimKind.Condition)
             foreach (var other in claim.Settings.Skip(1))
                 comparisons.Add(Compare(claim.Settings[0], claim.Metrics[0], claim.Baseline!, claim.Baseline!, claim.Direction, claim.Family, runs, metrics, other));
+        foreach (var c in comparisons)
+            c.PremiseFailures = [.. claim.Premises.Select(p => CheckPremise(p, [(c.ReferenceSetting, c.Reference), (c.RegimeSetting, c.Regime)], runs, metrics)).OfType<string>()];
+        foreach (var c in correlations)
+            c.PremiseFailures = [.. claim.Premises.Select(p => CheckPremise(p, [.. c.Points.Select(q => q.Regime).Distinct().Select(r => (c.Setting, r))], runs, metrics)).OfType<string>()];
         return new ClaimOutcome
         {
             ClaimId = claim.Id, Statement = claim.Statement, Support = claim.Support, Kind = claim.Kind.ToString().ToLowerInvariant(), Profile = profile,
             Comparisons = comparisons, Correlations = correlations, Convergence = convergence,
         };
+    }
+
+    /// <summary>
+    /// Null when <paramref name="premise"/> holds for the given sides (setting, regime); else a sentence with the
+    /// figures, e.g. "cnn/Aug median train_accuracy 0.83 < 0.99 (the paper compares minima)".
+    /// </summary>
+    private string? CheckPremise(Premise premise, IReadOnlyList<(string Setting, string Regime)> sides, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics)
+    {
+        var medians = sides.Distinct().Select(side =>
+        {
+            var v = Values(side.Setting, side.Regime, premise.Metric, runs, metrics, out _);
+            return (Side: $"{side.Setting}/{side.Regime}", Median: v.Count > 0 ? BootstrapInterval.Median([.. v.Values]) : double.NaN);
+        }).ToList();
+        var missing = medians.Where(m => double.IsNaN(m.Median)).Select(m => m.Side).ToList();
+        if (missing.Count > 0) return $"{string.Join(", ", missing)}: no {premise.Metric} to check the premise ({premise.Reason})";
+        if (premise.AtLeast is { } lo && medians.Where(m => m.Median < lo).ToList() is { Count: > 0 } low)
+            return $"{string.Join(", ", low.Select(m => $"{m.Side} median {premise.Metric} {m.Median:g4}"))} < {lo:g4} ({premise.Reason})";
+        if (premise.AtMost is { } hi && medians.Where(m => m.Median > hi).ToList() is { Count: > 0 } high)
+            return $"{string.Join(", ", high.Select(m => $"{m.Side} median {premise.Metric} {m.Median:g4}"))} > {hi:g4} ({premise.Reason})";
+        if (premise.RatioAtMost is { } ratio && medians.Count >= 2)
+        {
+            double max = medians.Max(m => Math.Abs(m.Median)), min = medians.Min(m => Math.Abs(m.Median));
+            if (!(max <= ratio * min))
+                return $"median {premise.Metric} {string.Join(" vs ", medians.Select(m => $"{m.Side} {m.Median:g4}"))}: ratio {(min > 0 ? (max / min).ToString("g4") : "infinite")} > {ratio:g4} ({premise.Reason})";
+        }
+        return null;
     }
 
     /// <summary>
@@ -186,60 +234,82 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
         };
     }
 
+    /// <summary>
+    /// One Benjamini-Yekutieli list per family over the two-sided p's of every test of every member; a test without
+    /// data enters as p = 1 (so missing data can only make the family's adjustment more conservative).
+    /// </summary>
     private static void AdjustFamilies(IReadOnlyList<ClaimOutcome> outcomes)
     {
-        foreach (var family in ClaimSpec.Families)
+        foreach (var family in outcomes.SelectMany(o => o.Comparisons.Select(c => c.Family).Concat(o.Correlations.Select(c => c.Family))).Distinct())
         {
-            var comps = outcomes.SelectMany(o => o.Comparisons).Where(c => c.Family == family && !double.IsNaN(c.P)).ToList();
-            var cors = outcomes.SelectMany(o => o.Correlations).Where(c => c.Family == family && !double.IsNaN(c.P)).ToList();
-            var p = comps.Select(c => c.P).Concat(cors.Select(c => c.P)).ToList();
-            var po = comps.Select(c => c.POpposite).Concat(cors.Select(c => c.POpposite)).ToList();
+            var comps = outcomes.SelectMany(o => o.Comparisons).Where(c => c.Family == family).ToList();
+            var cors = outcomes.SelectMany(o => o.Correlations).Where(c => c.Family == family).ToList();
+            var p = comps.Select(c => c.PTwoSided).Concat(cors.Select(c => c.PTwoSided)).Select(v => double.IsNaN(v) ? 1.0 : v).ToList();
             if (p.Count == 0) continue;
             var by = MultipleTesting.BenjaminiYekutieli(p);
-            var byo = MultipleTesting.BenjaminiYekutieli(po);
             var bh = MultipleTesting.BenjaminiHochberg(p);
-            for (int i = 0; i < comps.Count; i++) { comps[i].PAdjusted = by[i]; comps[i].PAdjustedOpposite = byo[i]; comps[i].PAdjustedBh = bh[i]; }
-            for (int i = 0; i < cors.Count; i++) { cors[i].PAdjusted = by[comps.Count + i]; cors[i].PAdjustedOpposite = byo[comps.Count + i]; }
+            for (int i = 0; i < comps.Count; i++) if (!double.IsNaN(comps[i].P)) { comps[i].PAdjusted = by[i]; comps[i].PAdjustedBh = bh[i]; }
+            for (int i = 0; i < cors.Count; i++) if (!double.IsNaN(cors[i].P)) cors[i].PAdjusted = by[comps.Count + i];
         }
     }
+
+    /// <summary>Significant (adjusted two-sided p at most alpha) and in the claimed direction (+1), the other way (-1), or not significant (0).</summary>
+    private int SignificantSign(double pAdjusted, double p, double pOpposite)
+        => !(pAdjusted <= alpha) ? 0 : p < pOpposite ? +1 : p > pOpposite ? -1 : 0;
 
     private void Decide(ClaimOutcome outcome, ClaimSpec claim)
     {
         foreach (var c in outcome.Comparisons.Where(c => c.Verdict != Verdicts.NoData))
-            c.Verdict = c.PAdjusted <= alpha ? Verdicts.Reproduced : c.PAdjustedOpposite <= alpha ? Verdicts.Contradicted : Verdicts.Inconclusive;
+            c.Verdict = c.PremiseFailures.Count > 0 ? Verdicts.PremiseUnmet
+                : SignificantSign(c.PAdjusted, c.P, c.POpposite) switch { +1 => Verdicts.Reproduced, -1 => Verdicts.Contradicted, _ => Verdicts.Inconclusive };
         foreach (var c in outcome.Correlations.Where(c => c.Verdict != Verdicts.NoData))
-            c.Verdict = claim.Direction == "not-positive"
-                ? (c.PAdjustedOpposite <= alpha ? Verdicts.Contradicted : Verdicts.Reproduced)
-                : (c.PAdjusted <= alpha ? Verdicts.Reproduced : c.PAdjustedOpposite <= alpha ? Verdicts.Contradicted : Verdicts.Inconclusive);
+            c.Verdict = c.PremiseFailures.Count > 0 ? Verdicts.PremiseUnmet
+                : SignificantSign(c.PAdjusted, c.P, c.POpposite) switch
+                {
+                    +1 => Verdicts.Reproduced,
+                    -1 => Verdicts.Contradicted,
+                    // "Not positively correlated" is not shown by failing to find a positive correlation.
+                    _ => claim.Direction == "not-positive" ? Verdicts.NotRejected : Verdicts.Inconclusive,
+                };
         var verdicts = outcome.Comparisons.Select(c => c.Verdict).Concat(outcome.Correlations.Select(c => c.Verdict)).ToList();
+        int premiseUnmet = verdicts.Count(v => v == Verdicts.PremiseUnmet);
         if (claim.Kind == ClaimKind.Best)
         {
-            // Comparisons here test "another regime is better than the claimed one": a reproduced comparison
-            // contradicts the claim. Best or tied-best = no other regime significantly better, and the claimed regime
-            // has the best median in at least half of the (setting, metric) cells.
+            // Comparisons here test "a rival is better than the claimed regime" (two-sided): significant in that
+            // direction, the rival beats it; significant the other way, the claimed regime beats the rival. Best =
+            // no rival significantly better, and the claimed regime significantly better than every rival in at least
+            // half of the (setting, metric) cells: only significant wins count (a tie is not a win).
             foreach (var c in outcome.Comparisons)
                 c.Verdict = c.Verdict switch { Verdicts.Reproduced => Verdicts.Beats, Verdicts.Contradicted => Verdicts.LosesTo, Verdicts.Inconclusive => Verdicts.Tie, var v => v };
-            verdicts = outcome.Comparisons.Select(c => c.Verdict).ToList();
             bool beaten = outcome.Comparisons.Any(c => c.Verdict == Verdicts.Beats);
             var cells = outcome.Comparisons.GroupBy(c => (c.Setting, c.Metric)).ToList();
-            int bestCells = cells.Count(g => g.All(c => !double.IsNaN(c.ReferenceMedian) && (c.Expected == "higher" ? c.ReferenceMedian >= c.RegimeMedian : c.ReferenceMedian <= c.RegimeMedian)));
-            outcome.Verdict = verdicts.All(v => v == Verdicts.NoData) ? Verdicts.NoData
+            int wonCells = cells.Count(g => g.All(c => c.Verdict == Verdicts.LosesTo));
+            outcome.Verdict = outcome.Comparisons.All(c => c.Verdict == Verdicts.NoData) ? Verdicts.NoData
                 : beaten ? Verdicts.Contradicted
-                : 2 * bestCells >= cells.Count ? Verdicts.Reproduced : Verdicts.Inconclusive;
-            outcome.VerdictNote = $"{claim.Baseline} has the best median in {bestCells} of {cells.Count} (setting, metric) cells; {outcome.Comparisons.Count(c => c.Verdict == Verdicts.Beats)} significant wins for another regime, {outcome.Comparisons.Count(c => c.Verdict == Verdicts.LosesTo)} significant losses";
+                : outcome.Comparisons.All(c => !Verdicts.Counts(c.Verdict)) ? Verdicts.PremiseUnmet
+                : 2 * wonCells >= cells.Count ? Verdicts.Reproduced : Verdicts.Inconclusive;
+            outcome.VerdictNote = $"{claim.Baseline} significantly better than every rival in {wonCells} of {cells.Count} (setting, metric) cells; "
+                + $"{outcome.Comparisons.Count(c => c.Verdict == Verdicts.Beats)} significant wins for a rival, {outcome.Comparisons.Count(c => c.Verdict == Verdicts.LosesTo)} significant losses, "
+                + $"{outcome.Comparisons.Count(c => c.Verdict == Verdicts.Tie)} without a significant difference";
         }
         else if (verdicts.Count == 0 || verdicts.All(v => v == Verdicts.NoData)) outcome.Verdict = Verdicts.NoData;
         else
         {
-            var real = verdicts.Where(v => v != Verdicts.NoData).ToList();
+            var real = verdicts.Where(Verdicts.Counts).ToList();
             bool any(string v) => real.Contains(v);
-            outcome.Verdict = real.All(v => v == Verdicts.Reproduced) ? Verdicts.Reproduced
+            outcome.Verdict = real.Count == 0 ? Verdicts.PremiseUnmet
+                : real.All(v => v == Verdicts.Reproduced) ? Verdicts.Reproduced
                 : any(Verdicts.Contradicted) && any(Verdicts.Reproduced) ? Verdicts.Mixed
                 : any(Verdicts.Contradicted) ? Verdicts.Contradicted
                 : any(Verdicts.Reproduced) ? Verdicts.Partly
+                : real.All(v => v == Verdicts.NotRejected) ? Verdicts.NotRejected
                 : Verdicts.Inconclusive;
-            outcome.VerdictNote = $"{real.Count(v => v == Verdicts.Reproduced)} reproduced, {real.Count(v => v == Verdicts.Contradicted)} contradicted, {real.Count(v => v == Verdicts.Inconclusive)} inconclusive of {real.Count}";
+            outcome.VerdictNote = $"{real.Count(v => v == Verdicts.Reproduced)} reproduced, {real.Count(v => v == Verdicts.Contradicted)} contradicted, "
+                + $"{real.Count(v => v is Verdicts.Inconclusive or Verdicts.NotRejected)} not significant of {real.Count}";
         }
+        if (premiseUnmet > 0)
+            outcome.VerdictNote += $"; {premiseUnmet} test(s) not counted, premise unmet: "
+                + string.Join("; ", outcome.Comparisons.SelectMany(c => c.PremiseFailures).Concat(outcome.Correlations.SelectMany(c => c.PremiseFailures)).Distinct());
         if (!outcome.AllConverged) outcome.VerdictNote += "; computed on runs that did not reach 99% train accuracy (Base)";
         var unconverged = outcome.Comparisons.SelectMany(c => new[] { (c.Setting, c.Reference, c.ReferenceTrainAccuracy), (c.Setting, c.Regime, c.RegimeTrainAccuracy) })
             .Where(t => t.Item3 < ConvergedTrainAccuracy && t.Item2 != "Base").Distinct().ToList();

@@ -6,17 +6,29 @@ public static class Verdicts
     public const string Reproduced = "reproduced", Contradicted = "contradicted", Inconclusive = "inconclusive",
         Partly = "partly reproduced", Mixed = "mixed", NoData = "no data";
 
+    /// <summary>The runs miss a premise the claim states (e.g. a side short of 99% train accuracy): the test is reported,
+    /// but counts neither as reproduced nor as contradicted in any summary.</summary>
+    public const string PremiseUnmet = "premise unmet";
+
+    /// <summary>A claim of no effect ("not positively correlated") whose opposite was not rejected: absence of evidence,
+    /// not evidence of absence, so never counted as reproduced.</summary>
+    public const string NotRejected = "not rejected";
+
     /// <summary>Comparison verdicts inside a "best" claim, where each comparison asks whether another regime beats the claimed one.</summary>
     public const string Beats = "beats the claimed regime", LosesTo = "worse than the claimed regime", Tie = "no significant difference";
 
-    public static readonly IReadOnlyList<string> All = [Reproduced, Contradicted, Inconclusive, Partly, Mixed, NoData, Beats, LosesTo, Tie];
+    public static readonly IReadOnlyList<string> All = [Reproduced, Contradicted, Inconclusive, Partly, Mixed, NoData, PremiseUnmet, NotRejected, Beats, LosesTo, Tie];
+
+    /// <summary>Verdicts that speak for or against a claim; "no data" and "premise unmet" do neither.</summary>
+    public static bool Counts(string verdict) => verdict is not (NoData or PremiseUnmet);
 }
 
 /// <summary>
 /// One paired comparison: a regime against the reference regime on a metric, within a setting, over the seeds both
-/// have (diverged seeds dropped, and counted). P-values are one-sided in the expected direction; "opposite" is the
-/// one-sided p the other way (the contradiction test). Adjusted p: Benjamini-Yekutieli (the paper) and
-/// Benjamini-Hochberg (for comparison), each within the family over all evaluated claims.
+/// have (diverged seeds dropped, and counted). <see cref="P"/> and <see cref="POpposite"/> are the one-sided p's in the
+/// expected and the opposite direction; the test the verdict rests on is two-sided, <see cref="PTwoSided"/> =
+/// min(1, 2 min(P, POpposite)), adjusted within the claim's multiple-testing family (Benjamini-Yekutieli as the paper;
+/// Benjamini-Hochberg beside it). The verdict's direction is the side whose one-sided p is smaller.
 /// </summary>
 public sealed record ComparisonOutcome
 {
@@ -56,9 +68,13 @@ public sealed record ComparisonOutcome
     public bool Exact { get; init; }
     public double P { get; init; }
     public double POpposite { get; init; }
+    /// <summary>min(1, 2 min(P, POpposite)): the two-sided p, the one that is adjusted and decides.</summary>
+    public double PTwoSided => double.IsNaN(P) ? double.NaN : Math.Min(1.0, 2 * Math.Min(P, POpposite));
+    /// <summary>Benjamini-Yekutieli adjusted <see cref="PTwoSided"/> within the family.</summary>
     public double PAdjusted { get; set; } = double.NaN;
-    public double PAdjustedOpposite { get; set; } = double.NaN;
     public double PAdjustedBh { get; set; } = double.NaN;
+    /// <summary>The claim's premises this comparison's runs miss (each a sentence with the figures); empty when met.</summary>
+    public IReadOnlyList<string> PremiseFailures { get; set; } = [];
     public string Verdict { get; set; } = Verdicts.Inconclusive;
 }
 
@@ -79,8 +95,10 @@ public sealed record CorrelationOutcome
     /// <summary>95% percentile bootstrap interval of tau over runs (seeded).</summary>
     public double TauLower { get; init; } = double.NaN;
     public double TauUpper { get; init; } = double.NaN;
+    /// <summary>min(1, 2 min(P, POpposite)), the two-sided p that is adjusted and decides.</summary>
+    public double PTwoSided => double.IsNaN(P) ? double.NaN : Math.Min(1.0, 2 * Math.Min(P, POpposite));
     public double PAdjusted { get; set; } = double.NaN;
-    public double PAdjustedOpposite { get; set; } = double.NaN;
+    public IReadOnlyList<string> PremiseFailures { get; set; } = [];
     public string Verdict { get; set; } = Verdicts.Inconclusive;
 }
 

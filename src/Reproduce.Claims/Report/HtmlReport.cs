@@ -4,6 +4,7 @@ using System.Text.Json;
 using Reproduce.Claims.Evaluation;
 using Reproduce.Claims.Metrics;
 using Reproduce.Claims.Runner;
+using Reproduce.Claims.Specs;
 using Reproduce.Claims.Store;
 using Reproduce.Measurement.Hessian;
 using Reproduce.Measurement.Spectral;
@@ -31,14 +32,14 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
         var h = new StringBuilder();
         h.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Reproduce report: ").Append(E(profile)).Append("</title><style>")
          .Append("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}")
-         .Append("th{background:#f3f3f3}.reproduced{background:#d9f2d9}.contradicted{background:#f7d4d4}.inconclusive{background:#f4f4dc}.mixed,.partly{background:#e6e0f5}")
+         .Append("th{background:#f3f3f3}.reproduced{background:#d9f2d9}.contradicted{background:#f7d4d4}.inconclusive{background:#f4f4dc}.mixed,.partly{background:#e6e0f5}.premise,.not{background:#e8e8e8}")
          .Append("figure{display:inline-block;margin:0.5em}figcaption{font-size:85%;max-width:640px}.warn{color:#a00}</style></head><body>");
         h.Append("<h1>Reproduce: claims at profile <code>").Append(E(profile)).Append("</code></h1>");
         h.Append("<p>Code ").Append(E(provenance.CodeVersion)).Append(", TorchSharp ").Append(E(provenance.TorchSharpVersion)).Append(", ").Append(E(provenance.Device))
          .Append(", ").Append(provenance.Threads).Append(" threads, ").Append(runs.Count).Append(" runs (").Append(runs.Count(r => r.Diverged)).Append(" diverged).</p>");
         if (!Plots.FontAvailable) h.Append("<p class=\"warn\">No system font was found: plot text is missing. Install fonts-dejavu-core.</p>");
 
-        h.Append("<h2>Verdicts</h2><table id=\"verdicts\"><tr><th>claim</th><th>statement</th><th>regimes</th><th>metric</th><th>medians (regime vs reference)</th><th>effect r</th><th>p</th><th>p adj BY</th><th>p adj BH</th><th>p adj opposite (BY)</th><th>verdict</th><th>baseline verdict</th><th>paper's support</th><th>Base train acc. (loss)</th></tr>");
+        h.Append("<h2>Verdicts</h2><table id=\"verdicts\"><tr><th>claim</th><th>statement</th><th>regimes</th><th>metric</th><th>medians (regime vs reference)</th><th>effect r</th><th>p (expected direction)</th><th>p two-sided</th><th>p adj BY</th><th>p adj BH</th><th>verdict</th><th>baseline verdict</th><th>paper's support</th><th>Base train acc. (loss)</th></tr>");
         foreach (var o in outcomes)
         {
             string cls = o.Verdict.Split(' ')[0];
@@ -50,13 +51,14 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
             string p = o.Comparisons.Count > 0 ? Join(c => Format.P(c.P)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.P)));
             string by = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjusted)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.PAdjusted)));
             string bh = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjustedBh)) : "";
-            string opposite = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjustedOpposite)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.PAdjustedOpposite)));
-            h.Append($"<tr data-claim=\"{E(o.ClaimId)}\" class=\"{E(cls)}\"><td>{E(o.ClaimId)}</td><td>{E(o.Statement)}</td><td>{regimes}</td><td>{metric}</td><td>{medians}</td><td>{effect}</td><td>{p}</td><td>{by}</td><td>{bh}</td><td>{opposite}</td>")
+            string twoSided = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PTwoSided)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.PTwoSided)));
+            h.Append($"<tr data-claim=\"{E(o.ClaimId)}\" class=\"{E(cls)}\"><td>{E(o.ClaimId)}</td><td>{E(o.Statement)}</td><td>{regimes}</td><td>{metric}</td><td>{medians}</td><td>{effect}</td><td>{p}</td><td>{twoSided}</td><td>{by}</td><td>{bh}</td>")
              .Append($"<td><b>{E(o.Verdict)}</b><br><small>{E(o.VerdictNote)}</small></td><td>{E(baselineVerdicts.GetValueOrDefault(o.ClaimId, "none"))}</td><td>{E(o.Support)}</td>")
              .Append($"<td>{string.Join("<br>", o.Convergence.Select(c => E(double.IsNaN(c.BaseTrainAccuracy) ? $"{c.Setting} loss {Format.Number(c.BaseTrainLoss)}" : $"{c.Setting} {Format.Number(c.BaseTrainAccuracy)} (loss {Format.Number(c.BaseTrainLoss)}){(c.Converged ? "" : " not converged")}")))}</td></tr>");
         }
-        h.Append("</table><p>One-sided Wilcoxon signed-rank over seeds, paired by seed; r = matched-pairs rank-biserial correlation; BY = Benjamini-Yekutieli within the family (sharpness, safety) as in the paper, BH = Benjamini-Hochberg beside it; alpha = ")
-         .Append(suite.Options.Alpha).Append(". A claim computed on runs whose Base regime did not reach 99% train accuracy is marked.</p>");
+        h.Append("</table><p>Wilcoxon signed-rank over seeds, paired by seed; r = matched-pairs rank-biserial correlation; p two-sided = min(1, 2 min(p, p opposite)); BY = Benjamini-Yekutieli of the two-sided p within the claim's family (below), BH = Benjamini-Hochberg beside it; alpha = ")
+         .Append(suite.Options.Alpha).Append(". Significant in the expected direction is reproduced, the other way contradicted (the same evidence either way); a test whose runs miss the claim's premise is 'premise unmet' and counts neither way; a claim of no effect that is not rejected is 'not rejected', never reproduced.</p>");
+        Families(h, outcomes);
 
         h.Append("<h2>Figures</h2>");
         var settings = suite.AllClaims.Where(c => outcomes.Any(o => o.ClaimId == c.Id)).SelectMany(c => c.Settings).Distinct().Order().ToList();
@@ -95,6 +97,23 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
         }
         h.Append("</body></html>");
         return h.ToString();
+    }
+
+    /// <summary>Each multiple-testing family with its members (from the catalogue, whatever was selected) and its test count.</summary>
+    private void Families(StringBuilder h, IReadOnlyList<ClaimOutcome> outcomes)
+    {
+        h.Append("<h2>Multiple-testing families</h2><table id=\"families\"><tr><th>family</th><th>what it holds</th><th>member claims</th><th>tests</th><th>false-positive rate on null data</th></tr>");
+        // The evaluator on the stored values made null (signs flipped per seed, correlations permuted): BY must keep it at most alpha.
+        var rates = NullSimulation.Run(outcomes, suite.Options.Alpha).ToDictionary(r => r.Family);
+        var shown = outcomes.Select(o => o.ClaimId).ToHashSet();
+        foreach (var family in ClaimFamilies.All)
+        {
+            var members = suite.AllClaims.Where(c => c.Family == family.Name).ToList();
+            if (members.Count == 0 || !members.Any(m => shown.Contains(m.Id))) continue;
+            int tests = outcomes.Where(o => members.Any(m => m.Id == o.ClaimId)).Sum(o => o.Comparisons.Count + o.Correlations.Count);
+            h.Append($"<tr data-family=\"{E(family.Name)}\"><td>{E(family.Name)}</td><td>{E(family.Description)}</td><td>{E(string.Join(", ", members.Select(m => m.Id)))}</td><td>{tests}</td><td>{(rates.TryGetValue(family.Name, out var rate) ? $"{rate.Rate:P1} of {rate.Simulations}" : "")}</td></tr>");
+        }
+        h.Append("</table><p>False-positive rate: the share of 1000 simulated data sets, built from the stored values with each seed's paired difference given a random sign (and y permuted in correlations), in which the family's two-sided tests adjusted by Benjamini-Yekutieli reject at least once. Nothing is going on in them, so this is the family's error rate; it must be at most alpha.</p>");
     }
 
     /// <summary>Hessian spectral density (stochastic Lanczos quadrature) of seed 0 per regime, from its checkpoint.</summary>

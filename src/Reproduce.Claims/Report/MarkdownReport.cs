@@ -23,15 +23,15 @@ public static class MarkdownReport
         s.AppendLine();
         s.AppendLine("## Comparisons");
         s.AppendLine();
-        s.AppendLine("One-sided Wilcoxon signed-rank over seeds (paired by seed); effect = rank-biserial r; Δ = median paired difference with its 95% bootstrap interval; p adj = Benjamini–Yekutieli within the family (the paper), BH beside it; 'opposite' is the adjusted p of the one-sided test the other way (a contradiction needs it at most alpha). In a 'best' claim each row asks whether the regime beats the claimed one (the reference).");
+        s.AppendLine("Wilcoxon signed-rank over seeds (paired by seed); effect = rank-biserial r; Δ = median paired difference with its 95% bootstrap interval; p = one-sided in the expected direction; p two-sided = min(1, 2 min(p, p opposite)); p adj = Benjamini–Yekutieli of the two-sided p within the family (the paper's adjustment), BH beside it. Significant (p adj ≤ alpha) in the expected direction is reproduced, the other way contradicted: the same evidence either way. 'premise unmet' rows count neither way. In a 'best' claim each row asks whether the regime beats the claimed one (the reference).");
         s.AppendLine();
-        s.AppendLine("| claim | setting | metric | regime vs ref. | expected | ref. median | regime median | Δ [95% CI] | r | n | p | p adj (BY) | p adj (BH) | p adj opposite (BY) | train acc. (regime / ref.) | verdict |");
+        s.AppendLine("| claim | setting | metric | regime vs ref. | expected | ref. median | regime median | Δ [95% CI] | r | n | p | p two-sided | p adj (BY) | p adj (BH) | train acc. (regime / ref.) | verdict |");
         s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         foreach (var o in outcomes)
             foreach (var c in o.Comparisons)
                 s.AppendLine($"| {o.ClaimId} | {c.Setting} | {c.Metric} | {c.Regime} vs {c.Reference} | {c.Expected} | {Format.Number(c.ReferenceMedian)} | {Format.Number(c.RegimeMedian)} | "
                     + $"{Format.Number(c.MedianDifference)} [{Format.Number(c.MedianDifferenceLower)}, {Format.Number(c.MedianDifferenceUpper)}] | {Format.Number(c.RankBiserial)} | {c.Seeds.Count}{(c.DroppedSeeds > 0 ? $" ({c.DroppedSeeds} diverged)" : "")} | "
-                    + $"{Format.P(c.P)} | {Format.P(c.PAdjusted)} | {Format.P(c.PAdjustedBh)} | {Format.P(c.PAdjustedOpposite)} | {(double.IsNaN(c.RegimeTrainAccuracy) ? $"loss {Format.Number(c.RegimeTrainLoss)} / {Format.Number(c.ReferenceTrainLoss)}" : $"{Format.Number(c.RegimeTrainAccuracy)} / {Format.Number(c.ReferenceTrainAccuracy)}")} | {c.Verdict} |");
+                    + $"{Format.P(c.P)} | {Format.P(c.PTwoSided)} | {Format.P(c.PAdjusted)} | {Format.P(c.PAdjustedBh)} | {(double.IsNaN(c.RegimeTrainAccuracy) ? $"loss {Format.Number(c.RegimeTrainLoss)} / {Format.Number(c.ReferenceTrainLoss)}" : $"{Format.Number(c.RegimeTrainAccuracy)} / {Format.Number(c.ReferenceTrainAccuracy)}")} | {c.Verdict} |");
         var cors = outcomes.SelectMany(o => o.Correlations.Select(c => (o.ClaimId, c))).ToList();
         if (cors.Count > 0)
         {

@@ -11,7 +11,7 @@ namespace Reproduce.Claims.Specs;
 public static class ClaimLoader
 {
     private static readonly string[] Fields =
-        ["id", "statement", "source", "kind", "settings", "baseline", "regimes", "metrics", "direction", "test", "family", "support", "notes"];
+        ["id", "statement", "source", "kind", "settings", "baseline", "regimes", "metrics", "direction", "test", "family", "support", "premises", "notes"];
 
     public static readonly IReadOnlyList<string> Kinds = ["comparison", "best", "correlation", "condition"];
 
@@ -60,9 +60,31 @@ public static class ClaimLoader
         var regimes = r.Strings(root, "$", "regimes", required: false, allowed: RegimeRegistry.Names) ?? [];
         var direction = r.String(root, "$", "direction", allowed: kind == ClaimKind.Correlation ? Directions.Correlation : Directions.Comparison);
         var test = r.String(root, "$", "test", allowed: ClaimSpec.Tests);
-        var family = r.String(root, "$", "family", allowed: ClaimSpec.Families);
+        var family = r.String(root, "$", "family", allowed: ClaimFamilies.Names);
         var support = r.String(root, "$", "support", allowed: ClaimSpec.Supports);
         var notes = r.String(root, "$", "notes", required: false) ?? "";
+        var premises = new List<Premise>();
+        if (r.Get(root, "$", "premises", false) is { } ps)
+        {
+            if (ps.ValueKind != JsonValueKind.Array) r.Error("$.premises", $"must be an array of premises; found {ps.ValueKind}");
+            else
+            {
+                int i = 0;
+                foreach (var pe in ps.EnumerateArray())
+                {
+                    string path = $"$.premises[{i++}]";
+                    if (!r.IsObject(pe, path)) continue;
+                    r.OnlyKnown(pe, path, "metric", "atLeast", "atMost", "ratioAtMost", "reason");
+                    var metric = r.String(pe, path, "metric", allowed: MetricCatalog.Names);
+                    double? lo = r.Number(pe, path, "atLeast", required: false), hi = r.Number(pe, path, "atMost", required: false), ratio = r.Number(pe, path, "ratioAtMost", required: false);
+                    var reason = r.String(pe, path, "reason");
+                    int bounds = (lo is null ? 0 : 1) + (hi is null ? 0 : 1) + (ratio is null ? 0 : 1);
+                    if (bounds != 1) r.Error(path, "names exactly one of atLeast, atMost, ratioAtMost");
+                    if (ratio is < 1) r.Error($"{path}.ratioAtMost", $"{ratio} must be at least 1 (the larger median over the smaller)");
+                    if (metric is not null && reason is not null && bounds == 1) premises.Add(new Premise(metric, lo, hi, ratio, reason));
+                }
+            }
+        }
 
         // Cross-field rules.
         if (kind == ClaimKind.Correlation && metrics is not null && metrics.Count != 2) r.Error("$.metrics", $"a correlation claim names exactly two metrics [x, y]; found {metrics.Count}");
@@ -82,10 +104,6 @@ public static class ClaimLoader
                     if (!setting.Regimes.Contains(regime))
                         r.Error($"$.settings[{i}]", $"setting '{setting.Name}' does not train regime '{regime}' (it trains {string.Join(", ", setting.Regimes)})");
             }
-        if (metrics is not null && family is not null && kind != ClaimKind.Correlation)
-            for (int i = 0; i < metrics.Count; i++)
-                if (MetricCatalog.Get(metrics[i]).Family != family)
-                    r.Error($"$.metrics[{i}]", $"'{metrics[i]}' belongs to the {MetricCatalog.Get(metrics[i]).Family} family, not '{family}'");
         if (kind == ClaimKind.Best && metrics is not null)
             for (int i = 0; i < metrics.Count; i++)
                 if (MetricCatalog.Get(metrics[i]).Better is null) r.Error($"$.metrics[{i}]", $"'{metrics[i]}' has no better direction, so no regime can be best on it");
@@ -95,7 +113,7 @@ public static class ClaimLoader
         {
             Id = id!, File = file, Statement = statement!, Source = source!, Kind = kind!.Value, Settings = settingNames!,
             Baseline = baseline, Regimes = regimes, Metrics = metrics!, Direction = direction!, Test = test!, Family = family!,
-            Support = support!, Notes = notes,
+            Support = support!, Notes = notes, Premises = premises,
         };
     }
 }

@@ -3,7 +3,7 @@ namespace Reproduce.Claims.Specs;
 /// <summary>The three shapes of claim the suite checks.</summary>
 public enum ClaimKind
 {
-    /// <summary>Each treatment regime vs the baseline regime on a metric, paired by seed, one-sided.</summary>
+    /// <summary>Each treatment regime vs the baseline regime on a metric, paired by seed; the verdict reads the sign of a two-sided test.</summary>
     Comparison,
     /// <summary>One regime is best or tied-best on every listed metric (no other regime significantly better).</summary>
     Best,
@@ -27,7 +27,6 @@ public sealed record ClaimSpec
 {
     public static readonly IReadOnlyList<string> Supports = ["strong", "moderate", "weak", "none"];
     public static readonly IReadOnlyList<string> Tests = ["wilcoxon-signed-rank", "kendall-tau"];
-    public static readonly IReadOnlyList<string> Families = ["sharpness", "safety"];
 
     public required string Id { get; init; }
     public required string File { get; init; }
@@ -43,7 +42,10 @@ public sealed record ClaimSpec
     public required IReadOnlyList<string> Metrics { get; init; }
     public required string Direction { get; init; }
     public required string Test { get; init; }
+    /// <summary>The multiple-testing family (<see cref="ClaimFamilies"/>).</summary>
     public required string Family { get; init; }
     public required string Support { get; init; }
+    /// <summary>What the runs must meet for the test to mean what the statement says (<see cref="Premise"/>).</summary>
+    public IReadOnlyList<Premise> Premises { get; init; } = [];
     public string Notes { get; init; } = "";
 }

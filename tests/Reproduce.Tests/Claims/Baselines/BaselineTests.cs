@@ -10,7 +10,7 @@ namespace Reproduce.Tests.Claims.Baselines;
 [TestFixture, Category("Unit")]
 public class BaselineTests
 {
-    private static readonly ExecutionEnvironment Here = new("0.107.0.0", "Test CPU", "cpu", 2, 2);
+    private static readonly ExecutionEnvironment Here = new("0.107.0.0", "Test CPU", "cpu", 2, 2) { Mkl = "generic (test)" };
 
     private static ClaimOutcome Outcome(string verdict, double[] regime, double lower = 0.5, double upper = 1.5, double pAdjusted = 0.01) => new()
     {
@@ -21,7 +21,7 @@ public class BaselineTests
             Setting = "mlp", ReferenceSetting = "mlp", RegimeSetting = "mlp", Metric = "fisher_rao", Reference = "Base", Regime = "WD", Expected = "higher", Family = "sharpness",
             Seeds = [0, 1, 2], ReferenceValues = [1, 1, 1], RegimeValues = regime, ReferenceMedian = 1.0, RegimeMedian = regime.Order().ElementAt(1),
             MedianDifference = regime.Order().ElementAt(1) - 1, MedianDifferenceLower = lower, MedianDifferenceUpper = upper,
-            P = 0.125, POpposite = 1, PAdjusted = pAdjusted, PAdjustedOpposite = 1, RankBiserial = 1, Verdict = verdict,
+            P = 0.125, POpposite = 1, PAdjusted = pAdjusted, RankBiserial = 1, Verdict = verdict,
         }],
     };
 

@@ -10,8 +10,9 @@ namespace Reproduce.Tests.Claims.Evaluation;
 
 /// <summary>
 /// The verdict logic on synthetic stores: per-seed values are chosen so that every statistic can be derived by hand
-/// (exact Wilcoxon with n = 10 distinct non-zero differences: P(T+ = 55) = 1/1024; BY step-up with c(m) = sum 1/i), and
-/// each test asserts the verdict and the adjusted p-values it implies. No training: runs and metrics are written into a
+/// (exact Wilcoxon with n = 10 distinct non-zero differences: P(T+ = 55) = 1/1024, so the two-sided p is 2/1024; BY
+/// step-up with c(m) = sum 1/i over the family's two-sided p's), and each test asserts the verdict and the adjusted
+/// p-values it implies. No training: runs and metrics are written into a
 /// <see cref="ResultSnapshot"/> under the keys the evaluator plans for them.
 /// </summary>
 [TestFixture, Category("Unit")]
@@ -68,10 +69,12 @@ public class VerdictLogicTests
 
     private Synthetic New() => new(settings);
 
-    private static ClaimSpec Claim(string id, ClaimKind kind, string[] settings, string? reference, string[] regimes, string[] metrics, string direction, string family = "sharpness") => new()
+    private static ClaimSpec Claim(string id, ClaimKind kind, string[] settings, string? reference, string[] regimes, string[] metrics, string direction, string family = "sharpness",
+        Premise[]? premises = null) => new()
     {
         Id = id, File = $"{id}.json", Statement = id, Source = new ClaimSource("test", "here", null), Kind = kind, Settings = settings, Baseline = reference,
         Regimes = regimes, Metrics = metrics, Direction = direction, Test = kind == ClaimKind.Correlation ? "kendall-tau" : "wilcoxon-signed-rank", Family = family, Support = "moderate",
+        Premises = premises ?? [],
     };
 
     private IReadOnlyList<ClaimOutcome> Evaluate(Synthetic data, params ClaimSpec[] claims) => new ClaimEvaluator(data.Snapshot, settings, Profile).Evaluate(claims);
@@ -87,10 +90,12 @@ public class VerdictLogicTests
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up);
         var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single();
         var c = o.Comparisons.Single();
-        // Exact: all 2^10 sign patterns equally likely; only the all-positive one reaches T+ = 55. One test in the family: BY = p.
+        // Exact: all 2^10 sign patterns equally likely; only the all-positive one reaches T+ = 55. Two-sided: 2/1024.
+        // One test in the family: BY leaves it as is.
         Assert.That(c.P, Is.EqualTo(OneIn1024).Within(1e-15));
         Assert.That(c.POpposite, Is.EqualTo(1.0).Within(1e-15));
-        Assert.That(c.PAdjusted, Is.EqualTo(OneIn1024).Within(1e-15));
+        Assert.That(c.PTwoSided, Is.EqualTo(2 * OneIn1024).Within(1e-15));
+        Assert.That(c.PAdjusted, Is.EqualTo(2 * OneIn1024).Within(1e-15));
         Assert.That(c.RankBiserial, Is.EqualTo(1.0));
         Assert.That(c.Sign, Is.EqualTo(1));
         Assert.That(c.MedianDifference, Is.EqualTo(0.55).Within(1e-12), "median of 0.1..1.0");
@@ -103,8 +108,9 @@ public class VerdictLogicTests
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up);
         var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "lower")).Single();
         var c = o.Comparisons.Single();
+        // The same evidence as the test above, the other way: the same two-sided p, so contradicting is exactly as easy.
         Assert.That(c.P, Is.EqualTo(1.0).Within(1e-15));
-        Assert.That(c.PAdjustedOpposite, Is.EqualTo(OneIn1024).Within(1e-15));
+        Assert.That(c.PAdjusted, Is.EqualTo(2 * OneIn1024).Within(1e-15));
         Assert.That((c.Verdict, o.Verdict), Is.EqualTo((Verdicts.Contradicted, Verdicts.Contradicted)));
     }
 
@@ -113,14 +119,14 @@ public class VerdictLogicTests
     {
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up).Add("ten", "SAM", "fisher_rao", Down);
         var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD", "SAM"], ["fisher_rao"], "higher")).Single();
-        // Two tests, p = (1/1024, 1): BY with m = 2, c(2) = 3/2: the smaller gets 2 * 1.5 / 1 * p = 3/1024; the opposite
-        // list (1, 1/1024) gives SAM the same 3/1024.
+        // One list of two two-sided p's (2/1024, 2/1024): BY with m = 2, c(2) = 3/2: rank 2 gets 2/1024 * 2 * 1.5 / 2 =
+        // 3/1024, rank 1 min(2/1024 * 3, 3/1024) = 3/1024. The sign decides: WD up (reproduced), SAM down (contradicted).
         var wd = o.Comparisons.Single(c => c.Regime == "WD");
         var sam = o.Comparisons.Single(c => c.Regime == "SAM");
         Assert.That(wd.PAdjusted, Is.EqualTo(3 * OneIn1024).Within(1e-15));
-        Assert.That(sam.PAdjustedOpposite, Is.EqualTo(3 * OneIn1024).Within(1e-15));
+        Assert.That(sam.PAdjusted, Is.EqualTo(3 * OneIn1024).Within(1e-15));
         Assert.That((wd.Verdict, sam.Verdict, o.Verdict), Is.EqualTo((Verdicts.Reproduced, Verdicts.Contradicted, Verdicts.Mixed)));
-        Assert.That(o.VerdictNote, Does.StartWith("1 reproduced, 1 contradicted, 0 inconclusive of 2"));
+        Assert.That(o.VerdictNote, Does.StartWith("1 reproduced, 1 contradicted, 0 not significant of 2"));
     }
 
     [Test]
@@ -131,25 +137,27 @@ public class VerdictLogicTests
         var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD", "SAM"], ["fisher_rao"], "higher")).Single();
         var sam = o.Comparisons.Single(c => c.Regime == "SAM");
         Assert.That((sam.P, sam.POpposite, sam.Sign), Is.EqualTo((1.0, 1.0, 0)));
-        Assert.That(o.Comparisons.Single(c => c.Regime == "WD").PAdjusted, Is.EqualTo(3 * OneIn1024).Within(1e-15), "min(3/1024, 1.5 * 1)");
+        Assert.That(o.Comparisons.Single(c => c.Regime == "WD").PAdjusted, Is.EqualTo(6 * OneIn1024).Within(1e-15), "two-sided (2/1024, 1): rank 1 gets 2/1024 * 2 * 1.5");
         Assert.That((sam.Verdict, o.Verdict), Is.EqualTo((Verdicts.Inconclusive, Verdicts.Partly)));
     }
 
     [Test]
     public void RawSignificanceIsNotEnoughAfterBenjaminiYekutieli()
     {
-        // Differences 0.1 r for ranks r = 1..10 with ranks 4 and 5 negative: T- = 9; P(T- <= 9) = 33/1024 = 0.0322 (the
-        // subsets of {1..10} summing to at most 9, counted by enumeration). Three identical comparisons in one family:
-        // BY = p * 3 * c(3) / 3 = 0.0322 * 11/6 = 0.0591 > 0.05 -> inconclusive, while BH = p * 3/3 = 0.0322 would pass.
-        double[] mixed = [.. Base.Select((v, i) => v + (i is 3 or 4 ? -1 : 1) * 0.1 * (i + 1))];
+        // Differences 0.1 r for ranks r = 1..10 with ranks 3 and 5 negative: T- = 8; P(T- <= 8) = 25/1024 (the subsets of
+        // {1..10} summing to at most 8: 1, 1, 1, 2, 2, 3, 4, 5, 6 for sums 0..8), two-sided 50/1024 = 0.0488 <= 0.05.
+        // Three identical comparisons in one family: BY = 0.0488 * 3 * c(3) / 3 = 0.0488 * 11/6 = 0.0895 > 0.05 ->
+        // inconclusive, while BH = 0.0488 * 3/3 would pass.
+        double[] mixed = [.. Base.Select((v, i) => v + (i is 2 or 4 ? -1 : 1) * 0.1 * (i + 1))];
         var data = New().Add("ten", "Base", "fisher_rao", Base);
         foreach (var regime in new[] { "WD", "SAM", "WD+SAM" }) data.Add("ten", regime, "fisher_rao", mixed);
         var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD", "SAM", "WD+SAM"], ["fisher_rao"], "higher")).Single();
         foreach (var c in o.Comparisons)
         {
-            Assert.That(c.P, Is.EqualTo(33.0 / 1024).Within(1e-15));
-            Assert.That(c.PAdjusted, Is.EqualTo(33.0 / 1024 * 11 / 6).Within(1e-15));
-            Assert.That(c.PAdjustedBh, Is.EqualTo(33.0 / 1024).Within(1e-15));
+            Assert.That(c.P, Is.EqualTo(25.0 / 1024).Within(1e-15));
+            Assert.That(c.PTwoSided, Is.EqualTo(50.0 / 1024).Within(1e-15));
+            Assert.That(c.PAdjusted, Is.EqualTo(50.0 / 1024 * 11 / 6).Within(1e-15));
+            Assert.That(c.PAdjustedBh, Is.EqualTo(50.0 / 1024).Within(1e-15));
             Assert.That(c.Verdict, Is.EqualTo(Verdicts.Inconclusive));
         }
         Assert.That(o.Verdict, Is.EqualTo(Verdicts.Inconclusive));
@@ -176,10 +184,10 @@ public class VerdictLogicTests
     [Test]
     public void FamiliesAreAdjustedTogetherAndApart()
     {
-        // Sharpness family: WD (p1 = 1/1024) and SAM with nine positive differences and the smallest one negative:
-        // T+ = 54, P(T+ >= 54) = P(negative ranks sum <= 1) = 2/1024. BY, m = 2, c = 1.5: sorted (1, 2)/1024 ->
-        // p(2) * 2 * 1.5 / 2 = 3/1024, p(1) * 2 * 1.5 / 1 = 3/1024: both 3/1024. BH: p(2) * 2/2 = 2/1024, p(1) * 2 = 2/1024.
-        // Safety family: one test, its own p 1/1024, unaffected by the other family.
+        // Sharpness family: WD (two-sided 2/1024) and SAM with nine positive differences and the smallest one negative:
+        // T+ = 54, P(T+ >= 54) = P(negative ranks sum <= 1) = 2/1024, two-sided 4/1024. BY, m = 2, c = 1.5: sorted
+        // (2, 4)/1024 -> rank 2: 4/1024 * 2 * 1.5 / 2 = 6/1024, rank 1: min(2/1024 * 3, 6/1024) = 6/1024. BH: rank 2
+        // 4/1024, rank 1 min(2/1024 * 2, 4/1024) = 4/1024. Safety family: one test, 2/1024, unaffected by the other family.
         double[] samNine = [.. Base.Select((v, i) => i == 0 ? v - 0.1 : v + 0.1 * (i + 1))];
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up).Add("ten", "SAM", "fisher_rao", samNine)
             .Add("ten", "Base", "ece", Base).Add("ten", "WD", "ece", Down);
@@ -188,14 +196,22 @@ public class VerdictLogicTests
         var ece = Claim("ece", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["ece"], "lower", family: "safety");
         var all = Evaluate(data, wd, sam, ece).ToDictionary(o => o.ClaimId);
         Assert.That(all["sam"].Comparisons[0].P, Is.EqualTo(2 * OneIn1024).Within(1e-15));
-        Assert.That(all["wd"].Comparisons[0].PAdjusted, Is.EqualTo(3 * OneIn1024).Within(1e-15));
-        Assert.That(all["sam"].Comparisons[0].PAdjusted, Is.EqualTo(3 * OneIn1024).Within(1e-15));
-        Assert.That(all["wd"].Comparisons[0].PAdjustedBh, Is.EqualTo(2 * OneIn1024).Within(1e-15));
-        Assert.That(all["ece"].Comparisons[0].PAdjusted, Is.EqualTo(OneIn1024).Within(1e-15));
+        Assert.That(all["wd"].Comparisons[0].PAdjusted, Is.EqualTo(6 * OneIn1024).Within(1e-15));
+        Assert.That(all["sam"].Comparisons[0].PAdjusted, Is.EqualTo(6 * OneIn1024).Within(1e-15));
+        Assert.That(all["wd"].Comparisons[0].PAdjustedBh, Is.EqualTo(4 * OneIn1024).Within(1e-15));
+        Assert.That(all["ece"].Comparisons[0].PAdjusted, Is.EqualTo(2 * OneIn1024).Within(1e-15));
         var withoutSafety = Evaluate(data, wd, sam).ToDictionary(o => o.ClaimId);
         Assert.That(withoutSafety["wd"].Comparisons[0].PAdjusted, Is.EqualTo(all["wd"].Comparisons[0].PAdjusted), "another family's claim changes nothing");
         var alone = Evaluate(data, wd).Single();
-        Assert.That(alone.Comparisons[0].PAdjusted, Is.EqualTo(OneIn1024).Within(1e-15), "a family of one is not adjusted");
+        Assert.That(alone.Comparisons[0].PAdjusted, Is.EqualTo(2 * OneIn1024).Within(1e-15), "without a catalogue, a selection of one is its own family");
+        var selected = new ClaimEvaluator(data.Snapshot, settings, Profile).Evaluate([wd], catalogue: [wd, sam, ece]);
+        Assert.That(selected.Select(o => o.ClaimId), Is.EqualTo(new[] { "wd" }), "only the selection is returned");
+        Assert.That(selected[0].Comparisons[0].PAdjusted, Is.EqualTo(6 * OneIn1024).Within(1e-15), "with the catalogue, selecting one claim keeps its whole family");
+
+        // A member without data enters as p = 1: the family is as large as the catalogue says, never smaller.
+        var sparse = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up);
+        var withMissing = new ClaimEvaluator(sparse.Snapshot, settings, Profile).Evaluate([wd], catalogue: [wd, sam]).Single();
+        Assert.That(withMissing.Comparisons[0].PAdjusted, Is.EqualTo(6 * OneIn1024).Within(1e-15), "(2/1024, 1): rank 1 gets 2/1024 * 2 * 1.5");
     }
 
     [Test]
@@ -205,20 +221,27 @@ public class VerdictLogicTests
         var best = Claim("best", ClaimKind.Best, ["ten"], "SAM", ["WD"], ["test_accuracy"], "higher", family: "safety");
         var clearWin = New().Add("ten", "WD", "test_accuracy", Base).Add("ten", "SAM", "test_accuracy", Up);
         var o = Evaluate(clearWin, best).Single();
-        Assert.That((o.Comparisons[0].Verdict, o.Verdict), Is.EqualTo((Verdicts.LosesTo, Verdicts.Reproduced)), "WD significantly worse; SAM has the best median");
+        Assert.That((o.Comparisons[0].Verdict, o.Verdict), Is.EqualTo((Verdicts.LosesTo, Verdicts.Reproduced)), "WD significantly worse (two-sided 2/1024): a significant win in the one cell");
 
         var beaten = New().Add("ten", "WD", "test_accuracy", Up).Add("ten", "SAM", "test_accuracy", Base);
         o = Evaluate(beaten, best).Single();
         Assert.That((o.Comparisons[0].Verdict, o.Verdict), Is.EqualTo((Verdicts.Beats, Verdicts.Contradicted)));
 
-        // WD - SAM = -0.1, +0.2, -0.3, ..., +1.0: T+ = 2+4+6+8+10 = 30 of 55, not significant either way; medians
-        // WD 14.5, SAM 14.45: SAM is not best in its one cell -> inconclusive.
+        // WD - SAM = -0.1, +0.2, -0.3, ..., +1.0: T+ = 2+4+6+8+10 = 30 of 55, not significant either way: a tie is not
+        // a win, whatever the medians -> inconclusive.
         double[] wd = [.. Enumerable.Range(10, 10).Select(v => (double)v)];
         double[] sam = [.. wd.Select((v, i) => v + (i % 2 == 0 ? 1 : -1) * 0.1 * (i + 1))];
         o = Evaluate(New().Add("ten", "WD", "test_accuracy", wd).Add("ten", "SAM", "test_accuracy", sam), best).Single();
         Assert.That(o.Comparisons[0].P, Is.GreaterThan(0.05));
         Assert.That((o.Comparisons[0].Verdict, o.Verdict), Is.EqualTo((Verdicts.Tie, Verdicts.Inconclusive)));
-        Assert.That(o.VerdictNote, Does.StartWith("SAM has the best median in 0 of 1"));
+        Assert.That(o.VerdictNote, Does.StartWith("SAM significantly better than every rival in 0 of 1"));
+
+        // The same alternating differences shifted by +0.06 for SAM: T+ is still 30 (not significant), but SAM's median
+        // (14.51) now beats WD's (14.5). The old rule counted that as best; a better median without significance is not a win.
+        double[] samHigher = [.. wd.Select((v, i) => v + (i % 2 == 0 ? 1 : -1) * 0.1 * (i + 1) + 0.06)];
+        o = Evaluate(New().Add("ten", "WD", "test_accuracy", wd).Add("ten", "SAM", "test_accuracy", samHigher), best).Single();
+        Assert.That(o.Comparisons[0].ReferenceMedian, Is.GreaterThan(o.Comparisons[0].RegimeMedian), "SAM (the reference here) has the better median");
+        Assert.That((o.Comparisons[0].Verdict, o.Verdict), Is.EqualTo((Verdicts.Tie, Verdicts.Inconclusive)), "no accepted nulls: a better median without significance is not a win");
     }
 
     [Test]
@@ -242,6 +265,47 @@ public class VerdictLogicTests
             .Add("ten", "WD", "relative_flatness", x2).Add("ten", "WD", "generalisation_gap", [.. x2.Select(v => -v)]);
         Assert.That(Evaluate(falling, Corr("not-positive")).Single().Verdict, Is.EqualTo(Verdicts.Reproduced));
         Assert.That(Evaluate(falling, Corr("not-positive")).Single().Correlations[0].Tau, Is.EqualTo(-1.0));
+
+        // No correlation at all (y alternates, tau near 0): "not positive" is not shown by failing to find a positive
+        // tau. It is "not rejected", never "reproduced"; a positive claim on the same data is inconclusive.
+        double[] flat1 = [.. x1.Select(v => v % 2)], flat2 = [.. x2.Select(v => (v + 1) % 2)];
+        var none = New().Add("ten", "Base", "relative_flatness", x1).Add("ten", "Base", "generalisation_gap", flat1)
+            .Add("ten", "WD", "relative_flatness", x2).Add("ten", "WD", "generalisation_gap", flat2);
+        var notPositive = Evaluate(none, Corr("not-positive")).Single();
+        Assert.That(notPositive.Correlations[0].PAdjusted, Is.GreaterThan(0.05));
+        Assert.That((notPositive.Correlations[0].Verdict, notPositive.Verdict), Is.EqualTo((Verdicts.NotRejected, Verdicts.NotRejected)));
+        Assert.That(Evaluate(none, Corr("positive")).Single().Verdict, Is.EqualTo(Verdicts.Inconclusive));
+    }
+
+    [Test]
+    public void AComparisonWhoseRunsMissThePremiseCountsNeitherWay()
+    {
+        var minima = new Premise("train_accuracy", 0.99, null, null, "minima");
+        var claim = Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD", "SAM"], ["fisher_rao"], "higher", premises: [minima]);
+        // WD significantly higher but trained to 0.95 only; SAM significantly lower at 100%.
+        var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up, trainAccuracy: 0.95).Add("ten", "SAM", "fisher_rao", Down);
+        var o = Evaluate(data, claim).Single();
+        var wd = o.Comparisons.Single(c => c.Regime == "WD");
+        Assert.That(wd.Verdict, Is.EqualTo(Verdicts.PremiseUnmet));
+        Assert.That(wd.PremiseFailures.Single(), Does.Contain("ten/WD median train_accuracy 0.95 < 0.99 (minima)"));
+        Assert.That(wd.PAdjusted, Is.EqualTo(3 * OneIn1024).Within(1e-15), "its p still enters the family (conservative): (2, 2)/1024 with m = 2");
+        Assert.That(o.Verdict, Is.EqualTo(Verdicts.Contradicted), "only SAM counts");
+        Assert.That(o.VerdictNote, Does.StartWith("0 reproduced, 1 contradicted, 0 not significant of 1; 1 test(s) not counted, premise unmet"));
+
+        // Both sides must meet it: the reference short of it fails every comparison, and the claim has nothing left.
+        var baseShort = New().Add("ten", "Base", "fisher_rao", Base, trainAccuracy: 0.9).Add("ten", "WD", "fisher_rao", Up).Add("ten", "SAM", "fisher_rao", Down);
+        Assert.That(Evaluate(baseShort, claim).Single().Verdict, Is.EqualTo(Verdicts.PremiseUnmet));
+
+        // A ratio premise (claim 11's "equally converged"): medians 1 and 3 are a factor 3 apart, over a stated 2.
+        var ratio = Claim("r", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "higher", premises: [new Premise("train_loss", null, null, 2, "equal fits")]);
+        var fits = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up)
+            .Add("ten", "Base", "train_loss", [.. Enumerable.Repeat(1.0, 10)]).Add("ten", "WD", "train_loss", [.. Enumerable.Repeat(3.0, 10)]);
+        var fr = Evaluate(fits, ratio).Single();
+        Assert.That((fr.Comparisons[0].Verdict, fr.Verdict), Is.EqualTo((Verdicts.PremiseUnmet, Verdicts.PremiseUnmet)));
+        Assert.That(fr.Comparisons[0].PremiseFailures.Single(), Does.Contain("ratio 3 > 2 (equal fits)"));
+        var equalFits = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up)
+            .Add("ten", "Base", "train_loss", [.. Enumerable.Repeat(1.0, 10)]).Add("ten", "WD", "train_loss", [.. Enumerable.Repeat(1.5, 10)]);
+        Assert.That(Evaluate(equalFits, ratio).Single().Verdict, Is.EqualTo(Verdicts.Reproduced), "a factor 1.5 meets it");
     }
 
     [Test]
@@ -252,7 +316,7 @@ public class VerdictLogicTests
         var c = o.Comparisons.Single();
         Assert.That(c.Setting, Is.EqualTo("ten-b vs ten"));
         Assert.That((c.ReferenceSetting, c.RegimeSetting), Is.EqualTo(("ten", "ten-b")));
-        Assert.That((c.P, c.Verdict, o.Verdict), Is.EqualTo((OneIn1024, Verdicts.Reproduced, Verdicts.Reproduced)));
+        Assert.That((c.P, c.PAdjusted, c.Verdict, o.Verdict), Is.EqualTo((OneIn1024, 2 * OneIn1024, Verdicts.Reproduced, Verdicts.Reproduced)));
     }
 
     [Test]

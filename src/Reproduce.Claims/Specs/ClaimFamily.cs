@@ -1,0 +1,48 @@
+namespace Reproduce.Claims.Specs;
+
+/// <summary>
+/// A multiple-testing family: the set of tests whose p-values are adjusted together (Benjamini-Yekutieli). Membership
+/// is fixed by the claim files (each names its family), never by which claims a run selected: the evaluator always
+/// counts every test of every member (a test without data enters as p = 1, which can only make the adjustment more
+/// conservative), so a verdict cannot move because an unrelated claim was added to or filtered out of a run.
+/// </summary>
+public sealed record ClaimFamily(string Name, string Description);
+
+/// <summary>The families, by name. The paper adjusts its sharpness and its safety claims as two families; the
+/// suite's own additions (variants, related work, the paper's condition claims, controls) each get a family of their
+/// own so that they cannot dilute or inflate the paper's.</summary>
+public static class ClaimFamilies
+{
+    public static readonly IReadOnlyList<ClaimFamily> All =
+    [
+        new("paper-sharpness", "The paper's claims 1-3 as it tested them: WD and Aug raise the Fisher-Rao norm, Aug raises relative flatness (computed as the paper's code does), SAM raises SAM sharpness."),
+        new("paper-safety", "The paper's claims 4-9: test accuracy, generalisation gap, ECE, corruption accuracy, seed disagreement, and Aug+SAM best."),
+        new("paper-conditions", "The paper's claims 10-13: tighter circles, harder target functions, the pooled sharpness-gap correlation, random labels."),
+        new("sharpness-variants", "Reviewers' variants of claims 1-3: the same regimes measured by the Hessian's top eigenvalue and trace, adaptive sharpness, relative flatness by its definition, and curvature-only SAM sharpness."),
+        new("related-work", "Claims of the related work the paper argues with (large batch sharper, SWA flatter)."),
+        new("controls", "Negative controls: regimes that differ by nothing that matters; every verdict here must be inconclusive."),
+    ];
+
+    public static IReadOnlyList<string> Names => [.. All.Select(f => f.Name)];
+
+    public static ClaimFamily Get(string name) => All.FirstOrDefault(f => f.Name == name)
+        ?? throw new ArgumentException($"Unknown family '{name}'. Valid: {string.Join(", ", Names)}.");
+}
+
+/// <summary>
+/// A condition the runs must meet for a claim's test to mean what the claim says, e.g. "both sides at 99% train
+/// accuracy" (the paper compares minima) or "fits within a factor 2 of each other's train loss" (claim 11's "equally
+/// converged"). Checked on each side's median of <see cref="Metric"/>: at least <see cref="AtLeast"/>, at most
+/// <see cref="AtMost"/>, and the larger median over the smaller at most <see cref="RatioAtMost"/>. A comparison that
+/// misses one is "premise unmet" and counts neither way.
+/// </summary>
+public sealed record Premise(string Metric, double? AtLeast, double? AtMost, double? RatioAtMost, string Reason)
+{
+    public string Describe() => (AtLeast, AtMost, RatioAtMost) switch
+    {
+        ({ } lo, _, _) => $"median {Metric} >= {lo:g4} on each side",
+        (_, { } hi, _) => $"median {Metric} <= {hi:g4} on each side",
+        (_, _, { } ratio) => $"median {Metric} within a factor {ratio:g4} between the sides",
+        _ => $"{Metric}",
+    };
+}

@@ -1,0 +1,57 @@
+using NUnit.Framework;
+using Reproduce.Claims.Evaluation;
+
+namespace Reproduce.Tests.Claims.Evaluation;
+
+/// <summary>
+/// The evaluator's false-positive rate on null data (<see cref="NullSimulation"/>). Under the complete null with
+/// exact two-sided Wilcoxon tests, BY keeps P(any rejection) at most alpha; an unadjusted family of 20 tests rejects
+/// somewhere far more often, which the same simulation must expose: that is how it shows it can fail.
+/// </summary>
+[TestFixture, Category("Unit")]
+public class NullSimulationTests
+{
+    private static IReadOnlyList<ClaimOutcome> Family(int tests, int seeds, int seed)
+    {
+        var random = new Random(seed);
+        var comparisons = Enumerable.Range(0, tests).Select(t =>
+        {
+            var reference = Enumerable.Range(0, seeds).Select(_ => random.NextDouble()).ToList();
+            var regime = reference.Select(v => v + random.NextDouble() - 0.3).ToList(); // a real shift: the simulation must remove it
+            return new ComparisonOutcome
+            {
+                Setting = "s", ReferenceSetting = "s", RegimeSetting = "s", Metric = "fisher_rao", Reference = "Base", Regime = $"R{t}", Expected = "higher", Family = "f",
+                Seeds = [.. Enumerable.Range(0, seeds)], ReferenceValues = reference, RegimeValues = regime, P = double.NaN, POpposite = double.NaN,
+            };
+        }).ToList();
+        return [new ClaimOutcome { ClaimId = "c", Statement = "s", Support = "none", Kind = "comparison", Profile = "p", Comparisons = comparisons, Correlations = [], Convergence = [] }];
+    }
+
+    [Test]
+    public void BenjaminiYekutieliKeepsTheFamilyAtAlphaOnNullData()
+    {
+        var rate = NullSimulation.Run(Family(tests: 20, seeds: 10, seed: 1), alpha: 0.05, simulations: 2000).Single();
+        Assert.That((rate.Family, rate.Tests, rate.Simulations), Is.EqualTo(("f", 20, 2000)));
+        Assert.That(rate.Rate, Is.LessThanOrEqualTo(0.05), $"{rate.WithAnyRejection} of 2000 null families rejected somewhere");
+    }
+
+    [Test]
+    public void WithoutAdjustmentTheSameSimulationExposesInflatedErrors()
+    {
+        var rate = NullSimulation.Run(Family(tests: 20, seeds: 10, seed: 1), alpha: 0.05, simulations: 2000, adjust: p => [.. p]).Single();
+        // An exact two-sided test at n = 10 distinct differences rejects at 0.05 when T+ or T- is at most 8:
+        // 2 * 25/1024 = 50/1024 (VerdictLogicTests derives the 25). Twenty independent ones: 1 - (1 - 50/1024)^20 = 0.632.
+        Assert.That(rate.Rate, Is.EqualTo(1 - Math.Pow(1 - 50.0 / 1024, 20)).Within(0.04));
+    }
+
+    [Test]
+    public void TheSimulationIsSeededAndIgnoresTheRealEffect()
+    {
+        var outcomes = Family(tests: 5, seeds: 10, seed: 2);
+        var a = NullSimulation.Run(outcomes, 0.05, simulations: 300, seed: 7).Single();
+        var b = NullSimulation.Run(outcomes, 0.05, simulations: 300, seed: 7).Single();
+        Assert.That(b, Is.EqualTo(a));
+        // The stored values carry a shift of +0.2 on average; sign-flipping removes it, so the rate stays small.
+        Assert.That(a.Rate, Is.LessThanOrEqualTo(0.05));
+    }
+}
