@@ -78,6 +78,20 @@ public sealed class MetricComputer : IDisposable
                 double trainAcc = ClassificationMetrics.Accuracy(TrainPredictions), testAcc = ClassificationMetrics.Accuracy(TestPredictions);
                 return (ClassificationMetrics.GeneralisationGapPercent(trainAcc, testAcc), Json(new { trainAccuracy = trainAcc, testAccuracy = testAcc }));
             }
+            case "train_confidence":
+            {
+                // Mean top-label probability on the training subset: cross-entropy curvature scales with diag(p) - p p^T,
+                // which vanishes as this approaches 1, so a less confident model reads as sharper (issue 14's confound).
+                var p = TrainPredictions.Probabilities.to(ScalarType.Float64);
+                return (p.max(1).values.mean().item<double>(), Json(new { samples = TrainPredictions.Count, mode = "eval" }));
+            }
+            case "gradient_norm":
+            {
+                // ||grad L(w)|| of the training loss on the measure subset at the final weights: how far from a
+                // stationary point the run stopped (the first-order term that can swamp SAM sharpness).
+                var g = new HessianOperator(new ModelObjective(model, Loss, measure)).Gradient();
+                return (g.to(ScalarType.Float64).norm().item<double>(), Json(new { samples = measure.SampleCount }));
+            }
             case "test_nll": return (ClassificationMetrics.NegativeLogLikelihood(TestPredictions), "{}");
             case "test_brier": return (ClassificationMetrics.Brier(TestPredictions), "{}");
             case "ece":
@@ -100,6 +114,13 @@ public sealed class MetricComputer : IDisposable
             {
                 var r = new SamSharpness { Rho = 0.005, Draws = block.SamDraws, Seed = seed }.Measure(model, Loss, measure);
                 return (r.Value, Json(new { r.StandardError, r.Rho, r.Draws, r.ParameterCount, r.PerturbedEntries, averaging = r.Averaging.ToString() }));
+            }
+            case "sam_sharpness_curvature":
+            {
+                // The same draws as sam_sharpness, made symmetric: (L(w + d) + L(w - d) - 2 L(w)) / (2 rho) cancels the
+                // first-order term g.d exactly and keeps the curvature d^T H d / (2 rho) (plus fourth-order terms).
+                var r = new SamSharpness { Rho = 0.005, Draws = block.SamDraws, Seed = seed, Symmetric = true }.Measure(model, Loss, measure);
+                return (r.Value, Json(new { r.StandardError, r.Rho, r.Draws, r.ParameterCount, r.PerturbedEntries, averaging = r.Averaging.ToString(), symmetric = true }));
             }
             case "fisher_rao":
             case "fisher_rao_paper":

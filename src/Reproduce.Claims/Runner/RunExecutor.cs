@@ -91,11 +91,11 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         }
         else
         {
-            lock (BuildGate) model = run.Block.Model.Build(run.Seed);
+            lock (BuildGate) model = run.Block.Model.Build(run.TrainingSeed);
             var recipe = new TrainerOptions
             {
                 Epochs = run.Block.Epochs, BatchSize = run.Block.BatchSize, LearningRate = run.Block.LearningRate, Momentum = run.Block.Momentum,
-                Optimiser = run.Block.Optimiser, Schedule = run.Block.Schedule, Seed = run.Seed, MeanSquaredError = run.Block.IsRegression,
+                Optimiser = run.Block.Optimiser, Schedule = run.Block.Schedule, Seed = run.TrainingSeed, MeanSquaredError = run.Block.IsRegression,
             }.With(run.Regime);
             Report(new RunEvent(index, total, run.Describe(), RunPhase.Training, $"{recipe.Epochs} epochs", clock.Elapsed.TotalSeconds));
             var result = new Trainer().Train(model, setting.Train, recipe);
@@ -124,7 +124,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
             missing = metrics.ToList();
         }
         // One computer per run: the test (and train) predictions it caches serve the stored run and every metric.
-        using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.Seed);
+        using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.TrainingSeed);
         if (trained is not null)
             SaveWithPredictions(trained with { FinalTrainAccuracy = run.Block.IsRegression ? double.NaN : ClassificationMetrics.Accuracy(computer.TrainPredictions) }, computer);
         else if (!run.Block.IsRegression && store.Predictions(run.Key) is null)

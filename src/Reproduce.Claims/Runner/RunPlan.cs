@@ -20,10 +20,10 @@ public sealed class RunPlan
     public IReadOnlyDictionary<string, IReadOnlySet<string>> MetricsByRun { get; }
 
     /// <summary>Always measured: convergence and the gap need train accuracy; every report shows test accuracy.</summary>
-    public static readonly IReadOnlyList<string> AlwaysMeasured = ["train_accuracy", "test_accuracy"];
+    public static readonly IReadOnlyList<string> AlwaysMeasured = ["train_accuracy", "test_accuracy", "train_loss", "train_confidence", "gradient_norm"];
 
     /// <summary>Regression settings: how well the function is fitted, on both subsets.</summary>
-    public static readonly IReadOnlyList<string> AlwaysMeasuredRegression = ["train_loss", "test_loss"];
+    public static readonly IReadOnlyList<string> AlwaysMeasuredRegression = ["train_loss", "test_loss", "gradient_norm"];
 
     public static RunPlan Build(IEnumerable<ClaimSpec> claims, IReadOnlyDictionary<string, SettingSpec> settings, string profile)
     {

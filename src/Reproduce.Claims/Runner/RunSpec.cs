@@ -23,6 +23,11 @@ public sealed record RunSpec(string Setting, string Profile, SettingProfile Bloc
 
     public string Describe() => $"{Setting}/{Regime.Name}/seed {Seed}";
 
+    /// <summary>The seed the run's initialisation, batch order and measurement draws use: <see cref="Seed"/> (the pairing
+    /// index across regimes) plus the regime's offset, which is non-zero only for a negative control's disjoint seeds.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int TrainingSeed => Seed + Regime.SeedOffset;
+
     /// <summary>
     /// Relative cost, for scheduling (longest first) and the ETA: forward multiply-adds x samples x epochs plus a fixed
     /// per-step overhead (~3M multiply-adds, about a millisecond here), doubled by SAM (two gradients per step), x1.3

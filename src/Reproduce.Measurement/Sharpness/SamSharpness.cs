@@ -12,6 +12,12 @@ public sealed record SamSharpnessResult(double Value, double StandardError, doub
 /// w' = w + rho z / sqrt(P) with P the number of parameters, and report mean over draws of |L(w') - L(w)| / rho.
 /// For a minimum of a quadratic with Hessian H this is about (rho / 2P) tr(H) for small rho, which the tests check.
 /// The state is restored bit for bit after every draw (copies, not subtraction). Rho = 0 is defined as 0.
+///
+/// <para><see cref="Symmetric"/>: per draw d, (L(w + d) + L(w - d) - 2 L(w)) / (2 rho) instead. Taylor:
+/// L(w +- d) = L + (+-) g.d + d^T H d / 2 + O(|d|^3), so the first-order term g.d cancels and the odd third-order term
+/// too, leaving d^T H d / (2 rho) + O(|d|^4): the curvature part alone, on the same scale as the paper's measure at a
+/// minimum (E = (rho / 2P) tr H). Away from a minimum the paper's |L(w + d) - L(w)| is dominated by |g.d| ~ rho |g| / sqrt P.
+/// No absolute value: negative curvature stays negative.</para>
 /// </summary>
 public sealed class SamSharpness
 {
@@ -19,6 +25,8 @@ public sealed class SamSharpness
     public int Draws { get; init; } = 100;
     public long Seed { get; init; } = 0;
     public LossAveraging Averaging { get; init; } = LossAveraging.PerSample;
+    /// <summary>Symmetric second difference per draw (curvature only); see the class comment.</summary>
+    public bool Symmetric { get; init; }
 
     public SamSharpnessResult Measure(nn.Module<Tensor, Tensor> network, LossKind loss, IBatchSource data)
     {
@@ -43,13 +51,23 @@ public sealed class SamSharpness
         using (var snapshot = new ParameterSnapshot(state))
             for (int d = 0; d < Draws; d++)
             {
+                double perturbed, mirrored = double.NaN;
                 using (var scope = NewDisposeScope())
-                using (no_grad())
-                    foreach (var t in state) t.add_(randn(t.shape, dtype: t.dtype, generator: generator) * scale);
-                double perturbed;
-                try { perturbed = loss(); }
-                finally { snapshot.Restore(); }
-                values[d] = Math.Abs(perturbed - baseLoss) / Rho;
+                {
+                    var draw = state.Select(t => randn(t.shape, dtype: t.dtype, generator: generator) * scale).ToList();
+                    using (no_grad())
+                        for (int i = 0; i < state.Count; i++) state[i].add_(draw[i]);
+                    try { perturbed = loss(); }
+                    finally { snapshot.Restore(); }
+                    if (Symmetric)
+                    {
+                        using (no_grad())
+                            for (int i = 0; i < state.Count; i++) state[i].sub_(draw[i]);
+                        try { mirrored = loss(); }
+                        finally { snapshot.Restore(); }
+                    }
+                }
+                values[d] = Symmetric ? (perturbed + mirrored - 2 * baseLoss) / (2 * Rho) : Math.Abs(perturbed - baseLoss) / Rho;
                 if (!double.IsFinite(values[d])) throw new NonFiniteValueException($"SAM sharpness draw {d} is not finite.");
             }
         var (mean, se) = SampleStatistics.MeanAndStandardError(values);

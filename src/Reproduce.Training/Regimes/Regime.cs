@@ -19,6 +19,13 @@ public sealed record Regime
     /// <summary>SWA: average the weights at the end of each epoch from this fraction of the run on; 0 = off.</summary>
     public double SwaStartFraction { get; init; }
     public string? Optimiser { get; init; }
+    /// <summary>
+    /// Added to the seed for initialisation, batch order and measurement draws: a negative control trains Base's recipe
+    /// on disjoint seeds under another name. Left out of the serialised record when 0, so the run keys (hashes of the
+    /// recipe) of every other regime are unchanged by its existence.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
+    public int SeedOffset { get; init; }
 
     public bool IsRegularised => WeightDecay > 0 || Augment || SamRho > 0 || SwaStartFraction > 0;
 }

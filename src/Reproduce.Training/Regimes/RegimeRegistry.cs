@@ -18,6 +18,7 @@ public static class RegimeRegistry
         Register(new Regime { Name = "WD+SAM", Description = "weight decay and SAM", WeightDecay = PaperWeightDecay, SamRho = PaperSamRho });
         Register(new Regime { Name = "LargeBatch", Description = "batch size x8, same learning rate (Keskar et al.)", BatchMultiplier = 8 });
         Register(new Regime { Name = "SWA", Description = "weight averaging over the last half of the run", SwaStartFraction = 0.5 });
+        Register(new Regime { Name = "Base-control", Description = "negative control: Base's recipe on disjoint seeds (seed + 1000)", SeedOffset = 1000 });
     }
 
     public static IReadOnlyList<string> Names { get { lock (gate) return [.. regimes.Keys]; } }

@@ -49,3 +49,37 @@ public class ClaimTests
         Assert.That(outcome.Verdict, Is.EqualTo(check.Reviewed!.Verdict));
     }
 }
+
+/// <summary>
+/// What the default profile's verdicts must satisfy whatever the science says: the negative controls (regimes that
+/// differ by nothing but name and seeds) come out inconclusive, and the whole evaluator on the session's stored values
+/// made null (signs flipped per seed, correlations permuted) keeps every family's false-positive rate at most alpha.
+/// </summary>
+[TestFixture, Category("Claim"), NonParallelizable]
+public class EvaluatorControlTests
+{
+    [Test]
+    public void NegativeControlsAreInconclusive()
+    {
+        var (session, error) = DefaultProfileSession.Get();
+        Assert.That(error, Is.Null, $"the default profile could not complete: {error}");
+        var controls = session!.Suite.AllClaims.Where(c => c.Family == "controls").ToList();
+        Assert.That(controls, Has.Count.GreaterThanOrEqualTo(2), "at least two negative controls");
+        foreach (var c in controls)
+        {
+            var o = session.Outcomes[c.Id];
+            Assert.That(o.Verdict, Is.AnyOf(Reproduce.Claims.Evaluation.Verdicts.Inconclusive, Reproduce.Claims.Evaluation.Verdicts.PremiseUnmet), $"{c.Id}: {o.VerdictNote}");
+        }
+    }
+
+    [Test]
+    public void EveryFamilyKeepsItsFalsePositiveRateOnNullData()
+    {
+        var (session, error) = DefaultProfileSession.Get();
+        Assert.That(error, Is.Null, $"the default profile could not complete: {error}");
+        var rates = Reproduce.Claims.Evaluation.NullSimulation.Run([.. session!.Outcomes.Values], session.Suite.Options.Alpha, simulations: 1000);
+        foreach (var r in rates) TestContext.Out.WriteLine($"{r.Family}: {r.Tests} tests, {r.WithAnyRejection} of {r.Simulations} null data sets with a rejection ({r.Rate:P1})");
+        Assert.That(rates.Select(r => r.Family), Is.SupersetOf(new[] { "paper-sharpness", "paper-safety", "controls" }));
+        Assert.That(rates.Where(r => r.Rate > session.Suite.Options.Alpha).Select(r => $"{r.Family} {r.Rate:P1}"), Is.Empty);
+    }
+}

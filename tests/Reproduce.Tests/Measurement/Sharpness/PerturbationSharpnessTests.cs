@@ -32,6 +32,42 @@ public class SamSharpnessTests
     }
 
     [Test]
+    public void TheSymmetricVariantIsExactlyTheCurvatureAwayFromAMinimum()
+    {
+        // L(w) = 1/2 w^T A w + c^T w at w0 with a large gradient g = A w0 + c. Per draw d the symmetric second
+        // difference of a quadratic is exactly d^T A d (the g.d terms cancel, no higher orders), so each draw's value is
+        // d^T A d / (2 rho); with the same seed the draws are those of the paper's measure, which here is dominated by
+        // |g.d| / rho. Oracle: the draws regenerated from the same generator, and E = rho tr(A) / (2P).
+        using var scope = NewDisposeScope();
+        var g = new Generator(5);
+        var b = randn(new long[] { 6, 6 }, dtype: ScalarType.Float64, generator: g);
+        var a = b.mm(b.t());
+        var c = randn(6, dtype: ScalarType.Float64, generator: g) * 50;
+        var w = randn(6, dtype: ScalarType.Float64, generator: g);
+        var w0 = w.clone();
+        double Loss() => (0.5 * w.dot(a.mv(w)) + c.dot(w)).item<double>();
+        const double rho = 0.05;
+        var curvature = new SamSharpness { Rho = rho, Draws = 200, Seed = 9, Symmetric = true }.Measure([w], 6, Loss);
+        var paper = new SamSharpness { Rho = rho, Draws = 200, Seed = 9 }.Measure([w], 6, Loss);
+        Assert.That(w.eq(w0).all().item<bool>(), Is.True, "state restored bit for bit");
+
+        var replay = new Generator(9);
+        double sum = 0, sumFirstOrder = 0;
+        var grad = a.mv(w0) + c;
+        for (int i = 0; i < 200; i++)
+        {
+            var d = randn(6, dtype: ScalarType.Float64, generator: replay) * (rho / Math.Sqrt(6));
+            sum += d.dot(a.mv(d)).item<double>() / (2 * rho);
+            sumFirstOrder += Math.Abs(grad.dot(d).item<double>() + 0.5 * d.dot(a.mv(d)).item<double>()) / rho;
+        }
+        Assert.That(curvature.Value, Is.EqualTo(sum / 200).Within(1e-9 * Math.Abs(sum / 200)), "mean of d^T A d / (2 rho) over the same draws");
+        Assert.That(paper.Value, Is.EqualTo(sumFirstOrder / 200).Within(1e-9 * (sumFirstOrder / 200)), "the paper's |L(w + d) - L(w)| / rho over the same draws");
+        double expected = rho * a.trace().item<double>() / 12;
+        Assert.That(Math.Abs(curvature.Value - expected), Is.LessThan(4 * curvature.StandardError), $"{curvature.Value} vs rho tr(A) / 2P = {expected}");
+        Assert.That(paper.Value, Is.GreaterThan(20 * curvature.Value), "away from a minimum the paper's measure is the first-order term");
+    }
+
+    [Test]
     public void PerturbsBatchNormBuffersAndRestoresTheStateBitForBit()
     {
         using var scope = NewDisposeScope();
