@@ -227,10 +227,12 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
         var to = KendallTau.Test(xs, ys, opp);
         // Seeded percentile bootstrap over runs: the interval a re-run on another machine is held to.
         var interval = BootstrapInterval.Percentile(points, sample => KendallTau.Test([.. sample.Select(p => p.X)], [.. sample.Select(p => p.Y)]).Tau, resamples: 2000, seed: 0);
+        var stratified = KendallTau.Stratified(points.GroupBy(p => p.Regime).Select(g => ((IReadOnlyList<double>)[.. g.Select(p => p.X)], (IReadOnlyList<double>)[.. g.Select(p => p.Y)])));
         return new CorrelationOutcome
         {
             Setting = setting, X = claim.Metrics[0], Y = claim.Metrics[1], Expected = claim.Direction, Family = claim.Family, Runs = points.Count,
             Tau = t.Tau, P = t.PValue, POpposite = to.PValue, TauWithinRegime = within, Points = points, TauLower = interval.Lower, TauUpper = interval.Upper,
+            StratifiedTau = stratified.Tau, StratifiedP = stratified.PValue,
         };
     }
 

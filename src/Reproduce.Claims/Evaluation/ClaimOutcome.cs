@@ -92,6 +92,10 @@ public sealed record CorrelationOutcome
     public required double POpposite { get; init; }
     public required IReadOnlyDictionary<string, double> TauWithinRegime { get; init; }
     public required IReadOnlyList<CorrelationPoint> Points { get; init; }
+    /// <summary>Stratified (within-regime) Kendall test beside the pooled one: tau = sum S / sum denominators, two-sided p.
+    /// Reported, not part of the verdict (the paper's claim is about the pooled minima).</summary>
+    public double StratifiedTau { get; init; } = double.NaN;
+    public double StratifiedP { get; init; } = double.NaN;
     /// <summary>95% percentile bootstrap interval of tau over runs (seeded).</summary>
     public double TauLower { get; init; } = double.NaN;
     public double TauUpper { get; init; } = double.NaN;

@@ -46,7 +46,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
             string Join(Func<ComparisonOutcome, string> f) => string.Join("<br>", o.Comparisons.Select(c => E(f(c))));
             string regimes = o.Comparisons.Count > 0 ? Join(c => $"{c.Setting}: {c.Regime} vs {c.Reference}") : string.Join("<br>", o.Correlations.Select(c => E($"{c.Setting}: pooled over regimes")));
             string metric = o.Comparisons.Count > 0 ? Join(c => c.Metric) : string.Join("<br>", o.Correlations.Select(c => E($"{c.X} ~ {c.Y}")));
-            string medians = o.Comparisons.Count > 0 ? Join(c => $"{Format.Number(c.RegimeMedian)} vs {Format.Number(c.ReferenceMedian)}") : string.Join("<br>", o.Correlations.Select(c => E($"tau {Format.Number(c.Tau)}; within: {string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)}"))}")));
+            string medians = o.Comparisons.Count > 0 ? Join(c => $"{Format.Number(c.RegimeMedian)} vs {Format.Number(c.ReferenceMedian)}") : string.Join("<br>", o.Correlations.Select(c => E($"tau {Format.Number(c.Tau)}; within: {string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)}"))}; stratified {Format.Number(c.StratifiedTau)} (p {Format.P(c.StratifiedP)})")));
             string effect = o.Comparisons.Count > 0 ? Join(c => Format.Number(c.RankBiserial)) : "";
             string p = o.Comparisons.Count > 0 ? Join(c => Format.P(c.P)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.P)));
             string by = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjusted)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.PAdjusted)));

@@ -38,11 +38,11 @@ public static class MarkdownReport
             s.AppendLine();
             s.AppendLine("## Correlations (Kendall tau-b, pooled and within regime)");
             s.AppendLine();
-            s.AppendLine("| claim | setting | x | y | runs | pooled tau | p (expected) | p adj | within regimes | verdict |");
-            s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+            s.AppendLine("| claim | setting | x | y | runs | pooled tau | p (expected) | p adj | within regimes | stratified tau (p two-sided) | verdict |");
+            s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
             foreach (var (id, c) in cors)
                 s.AppendLine($"| {id} | {c.Setting} | {c.X} | {c.Y} | {c.Runs} | {Format.Number(c.Tau)} | {Format.P(c.P)} | {Format.P(c.PAdjusted)} | "
-                    + $"{string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)}"))} | {c.Verdict} |");
+                    + $"{string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)}"))} | {Format.Number(c.StratifiedTau)} ({Format.P(c.StratifiedP)}) | {c.Verdict} |");
         }
         return s.ToString();
     }

@@ -1,6 +1,12 @@
 namespace Reproduce.Claims.Statistics;
 
-public sealed record KendallResult(double Tau, double PValue, int Count, Alternative? Alternative);
+public sealed record KendallResult(double Tau, double PValue, int Count, Alternative? Alternative)
+{
+    /// <summary>S = concordant - discordant pairs, its tie-corrected null variance, and tau-b's denominator.</summary>
+    public double S { get; init; }
+    public double Variance { get; init; }
+    public double Denominator { get; init; }
+}
 
 /// <summary>
 /// Kendall's tau-b (ties in either variable handled): tau_b = (C - D) / sqrt((n0 - n1)(n0 - n2)), n0 = n(n-1)/2,
@@ -41,7 +47,37 @@ public static class KendallTau
                 _ => Math.Min(1, 2 * NormalDistribution.UpperTail(Math.Abs(z))),
             };
         }
-        return new KendallResult(tau, p, n, alternative);
+        return new KendallResult(tau, p, n, alternative) { S = s, Variance = variance, Denominator = denominator };
+    }
+
+    /// <summary>
+    /// Stratified Kendall test (within groups, e.g. within each regime): S = sum of the groups' S, its null variance the
+    /// sum of theirs (groups are independent), z = S / sqrt(Var), p two-sided by default; the summary tau is
+    /// sum S / sum of the groups' tau-b denominators. Pairs across groups never count, so a between-group trend
+    /// (Simpson's paradox) cannot make it significant. Groups of fewer than 2 points are skipped.
+    /// </summary>
+    public static KendallResult Stratified(IEnumerable<(IReadOnlyList<double> X, IReadOnlyList<double> Y)> groups, Alternative? alternative = null)
+    {
+        double s = 0, variance = 0, denominator = 0;
+        int n = 0;
+        foreach (var (x, y) in groups)
+        {
+            if (x.Count < 2) continue;
+            var r = Test(x, y);
+            s += r.S; variance += r.Variance; denominator += r.Denominator; n += r.Count;
+        }
+        double p = 1;
+        if (variance > 0)
+        {
+            double z = s / Math.Sqrt(variance);
+            p = alternative switch
+            {
+                Statistics.Alternative.Greater => NormalDistribution.UpperTail(z),
+                Statistics.Alternative.Less => NormalDistribution.Cdf(z),
+                _ => Math.Min(1, 2 * NormalDistribution.UpperTail(Math.Abs(z))),
+            };
+        }
+        return new KendallResult(denominator > 0 ? s / denominator : 0, p, n, alternative) { S = s, Variance = variance, Denominator = denominator };
     }
 
     private static List<int> TieGroups(IReadOnlyList<double> v) => v.GroupBy(a => a).Select(g => g.Count()).Where(c => c > 1).ToList();

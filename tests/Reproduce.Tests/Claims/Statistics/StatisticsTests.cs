@@ -147,4 +147,23 @@ public class KendallAndBootstrapTests
         Assert.That(a.Lower, Is.GreaterThanOrEqualTo(-0.1));
         Assert.That(a.Upper, Is.LessThanOrEqualTo(0.9));
     }
+
+    [Test]
+    public void StratifiedKendallSumsWithinGroupStatisticsAndIgnoresTheTrendBetweenGroups()
+    {
+        // Two groups of three, each perfectly concordant: S = 3 each, Var S = n(n-1)(2n+5)/18 = 3*2*11/18 = 11/3 each;
+        // stratified S = 6, Var = 22/3, z = 6 / sqrt(22/3) = 2.2156468, two-sided p = erfc(z / sqrt 2) = 0.02671570.
+        IReadOnlyList<double> a = [1, 2, 3], b = [4, 5, 6];
+        var r = KendallTau.Stratified([(a, a), (b, b)]);
+        Assert.That((r.S, r.Variance, r.Tau), Is.EqualTo((6.0, 22.0 / 3, 1.0)));
+        Assert.That(r.PValue, Is.EqualTo(0.02671570).Within(1e-8));
+
+        // Simpson's paradox: within each group y falls with x, but the groups sit on a rising line. Pooled tau is
+        // positive; the stratified tau is -1 and ignores the between-group pairs.
+        IReadOnlyList<double> x1 = [0, 1, 2], y1 = [2, 1, 0], x2 = [10, 11, 12], y2 = [12, 11, 10];
+        var pooled = KendallTau.Test([.. x1, .. x2], [.. y1, .. y2]);
+        var within = KendallTau.Stratified([(x1, y1), (x2, y2)]);
+        Assert.That(pooled.Tau, Is.GreaterThan(0));
+        Assert.That((within.S, within.Tau), Is.EqualTo((-6.0, -1.0)));
+    }
 }
