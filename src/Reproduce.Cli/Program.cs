@@ -17,7 +17,9 @@ public static class Program
         var installPeer = new Option<bool>("--install-peer") { Description = "Install Debian's python3-torch when the PyTorch peer is missing." };
         var root = new Option<string>("--root") { Description = "Repository root (for bench/hvp_peer.py).", DefaultValueFactory = _ => CommonOptions.FindRoot() };
         var which = new Option<string>("--suite") { Description = "hessian | measures | training | all.", DefaultValueFactory = _ => "all" };
-        var bench = new Command("bench", "Print the benchmark figures (HVP cost, measures, training throughput; PyTorch side by side).") { repeats, installPeer, root, which };
+        var figures = new Option<string?>("--figures") { Description = "Also write the headline figures as JSON to this file." };
+        var noMkl = new Option<bool>("--no-mkl-comparison") { Description = "Skip the second column (the same figures with MKL's generic path, in a child process)." };
+        var bench = new Command("bench", "Print the benchmark figures (HVP cost, measures, training throughput; PyTorch and MKL's generic path side by side).") { repeats, installPeer, root, which, figures, noMkl };
         bench.SetAction(parse =>
         {
             int r = parse.GetValue(repeats);
@@ -28,6 +30,8 @@ public static class Program
             if (suite is "hessian" or "all") code |= new HessianBenchmark(Console.Out, parse.GetValue(root)!, r, parse.GetValue(installPeer)).Run();
             if (suite is "measures" or "all") { Console.WriteLine(); code |= new MeasureBenchmark(Console.Out, r).Run(); }
             if (suite is "training" or "all") { Console.WriteLine(); code |= new TrainingBenchmark(Console.Out, parse.GetValue(root)!, Math.Min(r, 5)).Run(); }
+            if (parse.GetValue(figures) is { } path) BenchFigures.Write(path);
+            if (!parse.GetValue(noMkl)) BenchFigures.CompareWithGenericMkl(Console.Out, suite, r, parse.GetValue(root)!);
             return code;
         });
         var command = new RootCommand("Reproduce: a reproducibility suite for the science of flat and sharp minima.") { RunCommand.Create(), ReportCommand.Create(), ListCommand.Create(), BaselinesCommand.Create(), MergeCommand.Create(), MeasureCommand.Create(), bench };

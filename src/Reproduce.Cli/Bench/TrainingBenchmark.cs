@@ -65,9 +65,11 @@ internal sealed class TrainingBenchmark(TextWriter output, string repositoryRoot
                         {
                             double pt = JsonDocument.Parse(text.Trim().Split('\n')[^1]).RootElement.GetProperty("images_per_second").GetDouble();
                             theirs = $"{pt:0}"; ratio = $"{ours / pt:0.00}";
+                            BenchFigures.Record($"{kind} training TorchSharp/PyTorch, {threads} thread(s)", ours / pt, kind == "mlp" && threads == 1 ? ">= 1.0" : "");
                         }
                     }
                     output.WriteLine($"{kind,-7} {threads,7}  {ours,16:0}  {theirs,13}  {ratio}");
+                    BenchFigures.Record($"{kind} training img/s, {threads} thread(s)", ours);
                 }
             WorkerSplit(x, y);
             MemoryOverRuns(x, y);
