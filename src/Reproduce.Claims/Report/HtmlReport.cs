@@ -39,6 +39,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
          .Append(", ").Append(provenance.Threads).Append(" threads, ").Append(runs.Count).Append(" runs (").Append(runs.Count(r => r.Diverged)).Append(" diverged).</p>");
         if (!Plots.FontAvailable) h.Append("<p class=\"warn\">No system font was found: plot text is missing. Install fonts-dejavu-core.</p>");
 
+        ForestPlot(h, outcomes);
         h.Append("<h2>Verdicts</h2><table id=\"verdicts\"><tr><th>claim</th><th>statement</th><th>regimes</th><th>metric</th><th>medians (regime vs reference)</th><th>effect r</th><th>p (expected direction)</th><th>p two-sided</th><th>p adj BY</th><th>p adj BH</th><th>verdict</th><th>baseline verdict</th><th>paper's support</th><th>Base train acc. (loss)</th></tr>");
         foreach (var o in outcomes)
         {
@@ -97,6 +98,49 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
         }
         h.Append("</body></html>");
         return h.ToString();
+    }
+
+    /// <summary>
+    /// The first figure: one row per comparison, grouped by claim, the median paired difference in the claimed
+    /// direction as a share of the reference median (so rows of different metrics share one axis; right of 0 = as the
+    /// claim says), with its 95% bootstrap interval, coloured by the comparison's verdict. Inline SVG from the
+    /// evaluated outcomes only; intervals are clipped to [-100%, +300%] and marked where clipped.
+    /// </summary>
+    private static void ForestPlot(StringBuilder h, IReadOnlyList<ClaimOutcome> outcomes)
+    {
+        var rows = outcomes.SelectMany(o => o.Comparisons.Where(c => !double.IsNaN(c.MedianDifference) && c.ReferenceMedian != 0).Select(c => (o.ClaimId, c))).ToList();
+        if (rows.Count == 0) return;
+        const double lo = -1, hi = 3;
+        const int left = 330, width = 560, rowHeight = 14, top = 24;
+        double X(double v) => left + width * (Math.Clamp(v, lo, hi) - lo) / (hi - lo);
+        string Colour(string verdict) => verdict switch
+        {
+            Verdicts.Reproduced or Verdicts.LosesTo => "#2e7d32", Verdicts.Contradicted or Verdicts.Beats => "#c62828",
+            Verdicts.PremiseUnmet => "#9e9e9e", _ => "#b59b00",
+        };
+        int height = top + rowHeight * rows.Count + 20;
+        var svg = new StringBuilder();
+        svg.Append($"<svg id=\"forest\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{left + width + 20}\" height=\"{height}\" font-family=\"sans-serif\" font-size=\"10\">");
+        foreach (var tick in new[] { -1.0, 0, 1, 2, 3 })
+            svg.Append($"<line x1=\"{X(tick):0.#}\" y1=\"{top - 6}\" x2=\"{X(tick):0.#}\" y2=\"{height - 18}\" stroke=\"{(tick == 0 ? "#000" : "#ddd")}\"/><text x=\"{X(tick):0.#}\" y=\"{top - 10}\" text-anchor=\"middle\">{tick * 100:+0;-0;0}%</text>");
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var (claim, c) = rows[i];
+            // In a "best" claim a row is "rival vs claimed regime": flip it so that right of 0 still favours the claim.
+            bool best = c.Verdict is Verdicts.Beats or Verdicts.LosesTo or Verdicts.Tie;
+            double sign = (c.Expected == "lower" ? -1 : 1) * (best ? -1 : 1), scale = Math.Abs(c.ReferenceMedian);
+            double mid = sign * c.MedianDifference / scale, a = sign * c.MedianDifferenceLower / scale, b = sign * c.MedianDifferenceUpper / scale;
+            double y = top + rowHeight * i + rowHeight / 2.0;
+            string colour = Colour(c.Verdict);
+            string label = $"{claim} {c.Setting} {c.Metric} {c.Regime}";
+            svg.Append($"<g data-claim=\"{E(claim)}\" data-verdict=\"{E(c.Verdict)}\"><title>{E($"{label}: {c.Verdict}; difference {c.MedianDifference:g4} [{c.MedianDifferenceLower:g4}, {c.MedianDifferenceUpper:g4}] on reference median {c.ReferenceMedian:g4}")}</title>")
+               .Append($"<text x=\"{left - 6}\" y=\"{y + 3:0.#}\" text-anchor=\"end\">{E(label.Length > 58 ? label[..58] : label)}</text>");
+            if (!double.IsNaN(a) && !double.IsNaN(b))
+                svg.Append($"<line x1=\"{X(Math.Min(a, b)):0.#}\" y1=\"{y:0.#}\" x2=\"{X(Math.Max(a, b)):0.#}\" y2=\"{y:0.#}\" stroke=\"{colour}\" stroke-width=\"2\"{(Math.Min(a, b) < lo || Math.Max(a, b) > hi ? " stroke-dasharray=\"4 2\"" : "")}/>");
+            svg.Append($"<circle cx=\"{X(mid):0.#}\" cy=\"{y:0.#}\" r=\"3.5\" fill=\"{colour}\"/></g>");
+        }
+        svg.Append("</svg>");
+        h.Append("<h2>Effects at a glance</h2><figure>").Append(svg).Append("<figcaption>Each comparison's median paired difference in the claimed direction, as a share of the reference median (right of 0: as the claim says), with its 95% bootstrap interval (dashed: clipped to -100%..+300%). Green: reproduced (in a 'best' claim: the claimed regime significantly better); red: contradicted (a rival significantly better); yellow: not significant; grey: premise unmet. Hover a row for its figures.</figcaption></figure>");
     }
 
     /// <summary>Each multiple-testing family with its members (from the catalogue, whatever was selected) and its test count.</summary>

@@ -1,3 +1,4 @@
+using Reproduce.Claims.Evaluation;
 using AngleSharp.Html.Parser;
 using NUnit.Framework;
 using Reproduce.Claims.Report;
@@ -43,5 +44,14 @@ public class ReportTests
             Assert.That(bytes.Length, Is.GreaterThan(2000));
         }
         Assert.That(document.QuerySelector("tr[data-claim='t1-wd']")!.TextContent, Does.Contain("fisher_rao").And.Contain("moderate"));
+
+        // The forest plot comes first, one row per comparison with a verdict; the families table lists its members.
+        var forest = document.QuerySelector("svg#forest");
+        Assert.That(forest, Is.Not.Null);
+        Assert.That(html.IndexOf("id=\"forest\"", StringComparison.Ordinal), Is.LessThan(html.IndexOf("id=\"verdicts\"", StringComparison.Ordinal)), "the first figure");
+        var marks = forest!.QuerySelectorAll("g[data-claim]").ToList();
+        Assert.That(marks, Has.Count.EqualTo(outcomes.Sum(o => o.Comparisons.Count(c => !double.IsNaN(c.MedianDifference) && c.ReferenceMedian != 0))));
+        Assert.That(marks.Select(m => m.GetAttribute("data-verdict")).Distinct(), Is.SubsetOf(Verdicts.All));
+        Assert.That(document.QuerySelectorAll("#families tr[data-family]"), Is.Not.Empty);
     }
 }
