@@ -21,7 +21,9 @@ namespace Reproduce.Tests.Claims;
 [TestFixture, Category("Claim"), NonParallelizable]
 public class ClaimSensitivityTests
 {
-    private static readonly string[] Undecided = [Verdicts.Inconclusive, Verdicts.NoData];
+    // Verdicts that do not rest on the direction of an effect: nothing significant, no data, a premise the runs miss,
+    // a null not rejected. Premise-unmet claims get their own case below (dropping the premise must move them).
+    private static readonly string[] Undecided = [Verdicts.Inconclusive, Verdicts.NoData, Verdicts.PremiseUnmet, Verdicts.NotRejected];
 
     private static IEnumerable<Baseline> DecidedBaselines()
     {
@@ -41,6 +43,29 @@ public class ClaimSensitivityTests
     private static IEnumerable<TestCaseData> DecidedWithDirection() => DecidedBaselines()
         .Where(b => b.Comparisons.Count == 0 || b.Comparisons.All(c => !c.Verdict.StartsWith("beats") && !c.Verdict.StartsWith("worse") && !c.Verdict.StartsWith("no significant")))
         .Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
+
+    private static IEnumerable<TestCaseData> PremiseUnmet()
+    {
+        var folder = Repository.Path("baselines", DefaultProfileSession.Profile);
+        if (!Directory.Exists(folder)) yield break;
+        foreach (var file in Directory.GetFiles(folder, "*.json").Where(f => !f.EndsWith(".received.json", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            Baseline b;
+            try { b = BaselineStore.ReadFile(file); }
+            catch (SpecException) { continue; }
+            if (b.Verdict == Verdicts.PremiseUnmet) yield return new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})");
+        }
+    }
+
+    [TestCaseSource(nameof(PremiseUnmet))]
+    public void DroppingThePremisesMovesAPremiseUnmetVerdict(string claimId)
+    {
+        // The premise check can fail: without the claim's premises the same values get a verdict of their own.
+        var s = Session();
+        var claims = s.Suite.AllClaims.Select(c => c.Id == claimId ? c with { Premises = [] } : c).ToList();
+        Assert.That(s.Suite.AllClaims.Single(c => c.Id == claimId).Premises, Is.Not.Empty);
+        AssertFails(Reviewed(claimId), Reevaluate(s, claimId, s.Results, claims), BaselineRule.Statistical, "premises dropped", mustMention: "verdict");
+    }
 
     [Test]
     public void MostClaimsAreDecidedSoTheFlipTestsCoverThem()
