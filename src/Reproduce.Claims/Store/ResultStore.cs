@@ -310,6 +310,7 @@ public sealed class ResultStore : IDisposable
             throw new InvalidDataException($"Refusing to merge {other.Path} into {Path}: {conflicts.Count} conflicting duplicate(s):{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", conflicts.Take(20)));
         foreach (var run in runsToAdd)
         {
+            Training.TestPause.At("merge-run");
             var p = other.Predictions(run.Key);
             SaveRun(run, p?.Probabilities, p?.Labels, p?.Classes ?? 0);
         }

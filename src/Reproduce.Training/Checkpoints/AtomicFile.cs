@@ -24,6 +24,7 @@ public static class AtomicFile
                 write(stream);
                 stream.Flush(flushToDisk: true);
             }
+            TestPause.At($"rename:{Path.GetFileName(full)}");
             File.Move(temp, full, overwrite: true);
             SyncFolder(folder);
         }
