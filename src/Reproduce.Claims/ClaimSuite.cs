@@ -41,6 +41,9 @@ public sealed class ClaimSuite
 
     public ResultStore OpenStore() => new(Options.StorePath);
 
+    /// <summary>The output folder's one-writer lock, held by every command that writes there (see <see cref="OutputFolderLock"/>).</summary>
+    public OutputFolderLock LockOutput() => OutputFolderLock.Acquire(Options.Resolve(Options.OutputFolder));
+
     public ExecutionSummary Execute(RunPlan plan, ResultStore store, IProgress<RunEvent>? progress = null, CancellationToken cancel = default)
     {
         using var data = new DataProvider(Options);

@@ -42,7 +42,8 @@ public static class Program
             return UsageError;
         }
         try { return result.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
-        catch (Exception e) when (e is ArgumentException or Claims.Specs.SpecException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException)
+        catch (Exception e) when (e is ArgumentException or Claims.Specs.SpecException or FileNotFoundException or DirectoryNotFoundException or InvalidDataException
+            or Claims.Store.OutputFolderInUseException)
         {
             Console.Error.WriteLine($"error: {e.Message}");
             return UsageError;

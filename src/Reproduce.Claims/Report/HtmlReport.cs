@@ -163,6 +163,9 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
     /// <summary>Hessian spectral density (stochastic Lanczos quadrature) of seed 0 per regime, from its checkpoint.</summary>
     private void SpectralDensities(StringBuilder h, string setting, List<StoredRun> runs, DataProvider data)
     {
+        // RunExecutor's thread count, so the figure has the same bits whether `run` or `report` renders it (libtorch's
+        // default, all cores, gave `report` other float rounding than `run` with 2 workers).
+        set_num_threads(Math.Max(1, suite.Options.Threads / suite.Options.Workers));
         var lines = new List<(string, double[], double[])>();
         foreach (var run in runs.Where(r => r.Seed == 0).OrderBy(r => Plots.RegimeRank(r.Regime)))
         {

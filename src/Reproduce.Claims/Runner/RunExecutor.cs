@@ -25,8 +25,12 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
     private static readonly object BuildGate = new();
     private readonly ThreadLocal<double> share = new();
 
-    /// <summary>Reports an event stamped with the current run's share of the work.</summary>
-    private void Report(RunEvent e) => progress?.Report(e with { Share = share.Value });
+    /// <summary>Reports an event stamped with the current run's share of the work (each phase is a crash-test point).</summary>
+    private void Report(RunEvent e)
+    {
+        progress?.Report(e with { Share = share.Value });
+        TestPause.At(e.Phase.ToString().ToLowerInvariant());
+    }
 
     public ExecutionSummary Execute(RunPlan plan, CancellationToken cancel = default)
     {
@@ -189,6 +193,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                 var details = JsonSerializer.Serialize(new { others = members.Count - 1, seeds = members.Select(m => m.Run.Seed) });
                 if (wanted.Contains("disagreement")) { store.SaveMetric(new StoredMetric(members[i].Run.Key, "disagreement", dis / (members.Count - 1), details, 0)); count++; }
                 if (wanted.Contains("js_divergence")) { store.SaveMetric(new StoredMetric(members[i].Run.Key, "js_divergence", js / (members.Count - 1), details, 0)); count++; }
+                TestPause.At("group");
             }
             foreach (var p in predictions) p.Dispose();
         }

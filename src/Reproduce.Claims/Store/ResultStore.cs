@@ -279,7 +279,10 @@ public sealed class ResultStore : IDisposable
     /// <summary>
     /// Copies every run, metric and prediction of <paramref name="other"/> into this store (shards into one). A run or
     /// metric present in both must be identical (same recipe, outcome and value); a conflict aborts the whole merge
-    /// before anything is written, naming the run and the field.
+    /// before anything is written, naming the run and the field. Per-group metrics (disagreement, JS divergence) are
+    /// not copied: their value depends on which seeds the store holds (a shard's is over its own seeds), so they are
+    /// recomputed over the merged store (as `reproduce merge` does), and a merge repeated after that, or resumed after
+    /// a kill, finds no false conflict. Idempotent: merging the same store again adds nothing.
     /// </summary>
     public MergeSummary MergeFrom(ResultStore other)
     {
@@ -296,7 +299,7 @@ public sealed class ResultStore : IDisposable
                 conflicts.Add($"run {run.Key} ({run.Setting}/{run.Regime}/seed {run.Seed}): outcome differs (final train loss {mine.FinalTrainLoss} vs {run.FinalTrainLoss})");
         }
         var metricsToAdd = new List<StoredMetric>();
-        foreach (var m in other.AllMetrics())
+        foreach (var m in other.AllMetrics().Where(m => !IsPerGroup(m.Metric)))
         {
             var mine = Metrics(m.RunKey);
             if (!mine.TryGetValue(m.Metric, out var existing)) { metricsToAdd.Add(m); continue; }
@@ -307,6 +310,7 @@ public sealed class ResultStore : IDisposable
             throw new InvalidDataException($"Refusing to merge {other.Path} into {Path}: {conflicts.Count} conflicting duplicate(s):{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", conflicts.Take(20)));
         foreach (var run in runsToAdd)
         {
+            Training.TestPause.At("merge-run");
             var p = other.Predictions(run.Key);
             SaveRun(run, p?.Probabilities, p?.Labels, p?.Classes ?? 0);
         }
@@ -315,6 +319,9 @@ public sealed class ResultStore : IDisposable
     }
 
     private static bool Same(double a, double b) => a.Equals(b);
+
+    private static bool IsPerGroup(string metric) =>
+        global::Reproduce.Claims.Metrics.MetricCatalog.All.FirstOrDefault(d => d.Name == metric) is { PerGroup: true };
 
     public void Dispose() => connection.Dispose();
 }

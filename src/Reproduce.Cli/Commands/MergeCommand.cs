@@ -18,6 +18,7 @@ internal static class MergeCommand
         command.SetAction(parse =>
         {
             var suite = ClaimSuite.Load(CommonOptions.Load(parse));
+            using var folderLock = suite.LockOutput();
             using var target = suite.OpenStore();
             foreach (var path in parse.GetValue(stores)!)
             {

@@ -14,6 +14,7 @@ internal static class ReportCommand
         {
             var suite = ClaimSuite.Load(CommonOptions.Load(parse));
             if (!File.Exists(suite.Options.StorePath)) throw new FileNotFoundException($"No result store at {suite.Options.StorePath}: run `reproduce run` (or `reproduce merge`) first.");
+            using var folderLock = suite.LockOutput();
             using var store = suite.OpenStore();
             return RunCommand.Evaluate(suite, store, parse.GetValue(CommonOptions.Json));
         });

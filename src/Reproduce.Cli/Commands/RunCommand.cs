@@ -41,6 +41,7 @@ internal static class RunCommand
             plan = plan.Shard(i, n);
             options.OutputFolder = Path.Combine(options.OutputFolder, $"shard-{i}-of-{n}");
         }
+        using var folderLock = suite.LockOutput();
         Console.Error.WriteLine($"Profile {options.Profile}: {suite.Claims.Count} claims, {plan.Runs.Count} runs; store {options.StorePath}; {options.Threads} threads, {options.Workers} worker(s).");
         using var store = suite.OpenStore();
         var summary = ProgressReporter.Run(plan.Runs.Count, progress => suite.Execute(plan, store, progress));
