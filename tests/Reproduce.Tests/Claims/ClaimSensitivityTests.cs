@@ -25,26 +25,8 @@ public class ClaimSensitivityTests
     // a null not rejected. Premise-unmet claims get their own case below (dropping the premise must move them).
     private static readonly string[] Undecided = [Verdicts.Inconclusive, Verdicts.NoData, Verdicts.PremiseUnmet, Verdicts.NotRejected];
 
-    private static IEnumerable<Baseline> DecidedBaselines()
-    {
-        var folder = Repository.Path("baselines", DefaultProfileSession.Profile);
-        if (!Directory.Exists(folder)) yield break;
-        foreach (var file in Directory.GetFiles(folder, "*.json").Where(f => !f.EndsWith(".received.json", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
-        {
-            Baseline b;
-            try { b = BaselineStore.ReadFile(file); }
-            catch (SpecException) { continue; } // the claim test reports a corrupt baseline
-            if (!Undecided.Contains(b.Verdict)) yield return b;
-        }
-    }
-
-    private static IEnumerable<TestCaseData> Decided() => DecidedBaselines().Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
-
-    private static IEnumerable<TestCaseData> DecidedWithDirection() => DecidedBaselines()
-        .Where(b => b.Comparisons.Count == 0 || b.Comparisons.All(c => !c.Verdict.StartsWith("beats") && !c.Verdict.StartsWith("worse") && !c.Verdict.StartsWith("no significant")))
-        .Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
-
-    private static IEnumerable<TestCaseData> PremiseUnmet()
+    /// <summary>Every reviewed default baseline that reads (a corrupt one is reported by its claim test).</summary>
+    private static IEnumerable<Baseline> ReviewedBaselines()
     {
         var folder = Repository.Path("baselines", DefaultProfileSession.Profile);
         if (!Directory.Exists(folder)) yield break;
@@ -53,9 +35,20 @@ public class ClaimSensitivityTests
             Baseline b;
             try { b = BaselineStore.ReadFile(file); }
             catch (SpecException) { continue; }
-            if (b.Verdict == Verdicts.PremiseUnmet) yield return new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})");
+            yield return b;
         }
     }
+
+    private static IEnumerable<Baseline> DecidedBaselines() => ReviewedBaselines().Where(b => !Undecided.Contains(b.Verdict));
+
+    private static IEnumerable<TestCaseData> Decided() => DecidedBaselines().Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
+
+    private static IEnumerable<TestCaseData> DecidedWithDirection() => DecidedBaselines()
+        .Where(b => b.Comparisons.Count == 0 || b.Comparisons.All(c => !c.Verdict.StartsWith("beats") && !c.Verdict.StartsWith("worse") && !c.Verdict.StartsWith("no significant")))
+        .Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
+
+    private static IEnumerable<TestCaseData> PremiseUnmet() => ReviewedBaselines().Where(b => b.Verdict == Verdicts.PremiseUnmet)
+        .Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
 
     [TestCaseSource(nameof(PremiseUnmet))]
     public void DroppingThePremisesMovesAPremiseUnmetVerdict(string claimId)
