@@ -69,7 +69,7 @@ public sealed record ComparisonOutcome
     public double P { get; init; }
     public double POpposite { get; init; }
     /// <summary>min(1, 2 min(P, POpposite)): the two-sided p, the one that is adjusted and decides.</summary>
-    public double PTwoSided => double.IsNaN(P) ? double.NaN : Math.Min(1.0, 2 * Math.Min(P, POpposite));
+    public double PTwoSided => Statistics.TwoSided.FromOneSided(P, POpposite);
     /// <summary>Benjamini-Yekutieli adjusted <see cref="PTwoSided"/> within the family.</summary>
     public double PAdjusted { get; set; } = double.NaN;
     public double PAdjustedBh { get; set; } = double.NaN;
@@ -100,7 +100,7 @@ public sealed record CorrelationOutcome
     public double TauLower { get; init; } = double.NaN;
     public double TauUpper { get; init; } = double.NaN;
     /// <summary>min(1, 2 min(P, POpposite)), the two-sided p that is adjusted and decides.</summary>
-    public double PTwoSided => double.IsNaN(P) ? double.NaN : Math.Min(1.0, 2 * Math.Min(P, POpposite));
+    public double PTwoSided => Statistics.TwoSided.FromOneSided(P, POpposite);
     public double PAdjusted { get; set; } = double.NaN;
     public IReadOnlyList<string> PremiseFailures { get; set; } = [];
     public string Verdict { get; set; } = Verdicts.Inconclusive;

@@ -39,7 +39,7 @@ public static class NullSimulation
                 {
                     if (c.Seeds.Count < 2) { p.Add(1.0); continue; }
                     var d = c.RegimeValues.Zip(c.ReferenceValues, (x, y) => random.Next(2) == 0 ? x - y : y - x).ToList();
-                    p.Add(TwoSided(WilcoxonSignedRank.TestDifferences(d, Alternative.Greater).PValue, WilcoxonSignedRank.TestDifferences(d, Alternative.Less).PValue));
+                    p.Add(TwoSided.FromOneSided(WilcoxonSignedRank.TestDifferences(d, Alternative.Greater).PValue, WilcoxonSignedRank.TestDifferences(d, Alternative.Less).PValue));
                 }
                 foreach (var c in cors)
                 {
@@ -47,7 +47,7 @@ public static class NullSimulation
                     var x = c.Points.Select(q => q.X).ToList();
                     var y = c.Points.Select(q => q.Y).ToArray();
                     random.Shuffle(y);
-                    p.Add(TwoSided(KendallTau.Test(x, y, Alternative.Greater).PValue, KendallTau.Test(x, y, Alternative.Less).PValue));
+                    p.Add(TwoSided.FromOneSided(KendallTau.Test(x, y, Alternative.Greater).PValue, KendallTau.Test(x, y, Alternative.Less).PValue));
                 }
                 if (p.Count > 0 && adjust(p).Any(q => q <= alpha)) any++;
             }
@@ -55,8 +55,6 @@ public static class NullSimulation
         }
         return rates;
     }
-
-    private static double TwoSided(double p, double pOpposite) => Math.Min(1.0, 2 * Math.Min(p, pOpposite));
 
     // string.GetHashCode and HashCode.Combine are randomised per process; the simulation must not be.
     private static int StableHash(string s)

@@ -35,19 +35,7 @@ public static class KendallTau
         double variance = (v0 - vt - vu) / 18
             + tx.Sum(t => t * (t - 1.0) * (t - 2)) * ty.Sum(t => t * (t - 1.0) * (t - 2)) / (9.0 * n * (n - 1) * (n - 2))
             + tx.Sum(t => t * (t - 1.0)) * ty.Sum(t => t * (t - 1.0)) / (2.0 * n * (n - 1));
-        double p;
-        if (variance <= 0) p = 1;
-        else
-        {
-            double z = s / Math.Sqrt(variance);
-            p = alternative switch
-            {
-                Statistics.Alternative.Greater => NormalDistribution.UpperTail(z),
-                Statistics.Alternative.Less => NormalDistribution.Cdf(z),
-                _ => Math.Min(1, 2 * NormalDistribution.UpperTail(Math.Abs(z))),
-            };
-        }
-        return new KendallResult(tau, p, n, alternative) { S = s, Variance = variance, Denominator = denominator };
+        return new KendallResult(tau, PValue(s, variance, alternative), n, alternative) { S = s, Variance = variance, Denominator = denominator };
     }
 
     /// <summary>
@@ -66,18 +54,20 @@ public static class KendallTau
             var r = Test(x, y);
             s += r.S; variance += r.Variance; denominator += r.Denominator; n += r.Count;
         }
-        double p = 1;
-        if (variance > 0)
+        return new KendallResult(denominator > 0 ? s / denominator : 0, PValue(s, variance, alternative), n, alternative) { S = s, Variance = variance, Denominator = denominator };
+    }
+
+    /// <summary>Normal approximation: z = S / sqrt(Var S); one-sided for an alternative, two-sided without; 1 when Var S is 0.</summary>
+    private static double PValue(double s, double variance, Alternative? alternative)
+    {
+        if (variance <= 0) return 1;
+        double z = s / Math.Sqrt(variance);
+        return alternative switch
         {
-            double z = s / Math.Sqrt(variance);
-            p = alternative switch
-            {
-                Statistics.Alternative.Greater => NormalDistribution.UpperTail(z),
-                Statistics.Alternative.Less => NormalDistribution.Cdf(z),
-                _ => Math.Min(1, 2 * NormalDistribution.UpperTail(Math.Abs(z))),
-            };
-        }
-        return new KendallResult(denominator > 0 ? s / denominator : 0, p, n, alternative) { S = s, Variance = variance, Denominator = denominator };
+            Statistics.Alternative.Greater => NormalDistribution.UpperTail(z),
+            Statistics.Alternative.Less => NormalDistribution.Cdf(z),
+            _ => Math.Min(1, 2 * NormalDistribution.UpperTail(Math.Abs(z))),
+        };
     }
 
     private static List<int> TieGroups(IReadOnlyList<double> v) => v.GroupBy(a => a).Select(g => g.Count()).Where(c => c > 1).ToList();
