@@ -49,7 +49,7 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
         return [.. outcomes.Where(o => selected.Contains(o.ClaimId))];
     }
 
-    /// <summary>Values of a metric by seed for (setting, regime), from the runs planned for this profile's block.</summary>
+    /// <summary>Values of a metric by seed for (setting, regime), from the runs planned for this profile's setting profile.</summary>
     private Dictionary<int, double> Values(string setting, string regime, string metric, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics, out int diverged)
         => Values(setting, regime, metric, runs, metrics, out diverged, out _);
 
@@ -60,8 +60,8 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
     private Dictionary<int, double> Values(string setting, string regime, string metric, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics,
         out int diverged, out List<int> unconverged)
     {
-        var block = settings[setting].For(profile);
-        var wanted = Enumerable.Range(0, block.Seeds).Select(s => new RunSpec(setting, profile, block, Training.Regimes.RegimeRegistry.Get(regime), s).Key).ToHashSet();
+        var settingProfile = settings[setting].For(profile);
+        var wanted = Enumerable.Range(0, settingProfile.Seeds).Select(s => new RunSpec(setting, profile, settingProfile, Training.Regimes.RegimeRegistry.Get(regime), s).Key).ToHashSet();
         var mine = runs.Where(r => wanted.Contains(r.Key)).ToList();
         diverged = mine.Count(r => r.Diverged);
         unconverged = [];
@@ -106,7 +106,7 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
             {
                 case ClaimKind.Comparison:
                     foreach (var regime in claim.Regimes)
-                        comparisons.Add(Compare(setting, claim.Metrics[0], claim.Baseline!, regime, claim.Direction, claim.Family, runs, metrics));
+                        comparisons.Add(Compare(setting, claim.Metrics[0], claim.Reference!, regime, claim.Direction, claim.Family, runs, metrics));
                     break;
                 case ClaimKind.Best:
                     foreach (var metric in claim.Metrics)
@@ -114,7 +114,7 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
                         // "Other regime better than the claimed one": expected direction = the metric's better direction.
                         var better = MetricCatalog.Get(metric).Better!;
                         foreach (var other in claim.Regimes)
-                            comparisons.Add(Compare(setting, metric, claim.Baseline!, other, better, claim.Family, runs, metrics));
+                            comparisons.Add(Compare(setting, metric, claim.Reference!, other, better, claim.Family, runs, metrics));
                     }
                     break;
                 case ClaimKind.Correlation:
@@ -124,7 +124,7 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
         }
         if (claim.Kind == ClaimKind.Condition)
             foreach (var other in claim.Settings.Skip(1))
-                comparisons.Add(Compare(claim.Settings[0], claim.Metrics[0], claim.Baseline!, claim.Baseline!, claim.Direction, claim.Family, runs, metrics, other));
+                comparisons.Add(Compare(claim.Settings[0], claim.Metrics[0], claim.Reference!, claim.Reference!, claim.Direction, claim.Family, runs, metrics, other));
         foreach (var c in comparisons)
             c.PremiseFailures = [.. claim.Premises.Select(p => CheckPremise(p, [(c.ReferenceSetting, c.Reference), (c.RegimeSetting, c.Regime)], runs, metrics)).OfType<string>()];
         foreach (var c in correlations)
@@ -204,7 +204,7 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
 
     private CorrelationOutcome Correlate(string setting, ClaimSpec claim, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics)
     {
-        var regimes = claim.Regimes.Count > 0 ? claim.Regimes.Append(claim.Baseline).OfType<string>().ToList() : settings[setting].Regimes.ToList();
+        var regimes = claim.Regimes.Count > 0 ? claim.Regimes.Append(claim.Reference).OfType<string>().ToList() : settings[setting].Regimes.ToList();
         var points = new List<CorrelationPoint>();
         foreach (var regime in regimes)
         {
@@ -290,7 +290,7 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
                 : beaten ? Verdicts.Contradicted
                 : outcome.Comparisons.All(c => !Verdicts.Counts(c.Verdict)) ? Verdicts.PremiseUnmet
                 : 2 * wonCells >= cells.Count ? Verdicts.Reproduced : Verdicts.Inconclusive;
-            outcome.VerdictNote = $"{claim.Baseline} significantly better than every rival in {wonCells} of {cells.Count} (setting, metric) cells; "
+            outcome.VerdictNote = $"{claim.Reference} significantly better than every rival in {wonCells} of {cells.Count} (setting, metric) cells; "
                 + $"{outcome.Comparisons.Count(c => c.Verdict == Verdicts.Beats)} significant wins for a rival, {outcome.Comparisons.Count(c => c.Verdict == Verdicts.LosesTo)} significant losses, "
                 + $"{outcome.Comparisons.Count(c => c.Verdict == Verdicts.Tie)} without a significant difference";
         }

@@ -33,7 +33,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
         h.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Reproduce report: ").Append(E(profile)).Append("</title><style>")
          .Append("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}")
          .Append("th{background:#f3f3f3}.reproduced{background:#d9f2d9}.contradicted{background:#f7d4d4}.inconclusive{background:#f4f4dc}.mixed,.partly{background:#e6e0f5}.premise,.not{background:#e8e8e8}")
-         .Append("figure{display:inline-block;margin:0.5em}figcaption{font-size:85%;max-width:640px}.warn{color:#a00}</style></head><body>");
+         .Append("figure{display:inline-settingProfile;margin:0.5em}figcaption{font-size:85%;max-width:640px}.warn{color:#a00}</style></head><body>");
         h.Append("<h1>Reproduce: claims at profile <code>").Append(E(profile)).Append("</code></h1>");
         h.Append("<p>Code ").Append(E(provenance.CodeVersion)).Append(", TorchSharp ").Append(E(provenance.TorchSharpVersion)).Append(", ").Append(E(provenance.Device))
          .Append(", ").Append(provenance.Threads).Append(" threads, ").Append(runs.Count).Append(" runs (").Append(runs.Count(r => r.Diverged)).Append(" diverged).</p>");
@@ -173,11 +173,11 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
             if (!File.Exists(path)) continue;
             using var scope = NewDisposeScope();
             using var loaded = Checkpoint.Load(path);
-            var block = suite.Settings[setting].For(suite.Options.Profile);
-            var d = data.For(block);
-            int n = Math.Min(block.MeasureSize, 500);
+            var settingProfile = suite.Settings[setting].For(suite.Options.Profile);
+            var d = data.For(settingProfile);
+            int n = Math.Min(settingProfile.MeasureSize, 500);
             using var source = TensorBatchSource.Uniform(d.Train.Inputs.narrow(0, 0, n), d.Train.Targets.narrow(0, 0, n), 250);
-            var op = new HessianOperator(new ModelObjective(loaded.Model, block.IsRegression ? LossKind.MeanSquaredError : LossKind.CrossEntropy, source));
+            var op = new HessianOperator(new ModelObjective(loaded.Model, settingProfile.IsRegression ? LossKind.MeanSquaredError : LossKind.CrossEntropy, source));
             var density = new StochasticLanczosQuadrature { Probes = 2, Steps = 40, Seed = 0 }.Estimate(op);
             double lo = density.Nodes.SelectMany(v => v).Min(), hi = density.Nodes.SelectMany(v => v).Max(), pad = 0.05 * (hi - lo + 1e-9);
             var grid = Enumerable.Range(0, 200).Select(i => lo - pad + (hi - lo + 2 * pad) * i / 199.0).ToArray();

@@ -26,40 +26,40 @@ public sealed class DataProvider(ReproduceOptions options) : IDisposable
     private readonly Dictionary<string, SettingData> subsets = [];
     private readonly object gate = new();
 
-    public SettingData For(SettingProfile block)
+    public SettingData For(SettingProfile settingProfile)
     {
-        string key = $"{block.Data}|{block.TrainSize}|{block.TestSize}|{string.Join("x", block.Model.InputShape)}|{block.LabelNoise}|{block.CirclesFactor}|{block.CirclesNoise}|{block.Function}";
+        string key = $"{settingProfile.Data}|{settingProfile.TrainSize}|{settingProfile.TestSize}|{string.Join("x", settingProfile.Model.InputShape)}|{settingProfile.LabelNoise}|{settingProfile.CirclesFactor}|{settingProfile.CirclesNoise}|{settingProfile.Function}";
         lock (gate)
         {
             if (subsets.TryGetValue(key, out var cached)) return cached;
             // Generated data sets: TrainSize + TestSize points drawn with the data seed; the first TrainSize train.
             // Circles: make_circles semantics (the paper: 50 and 50). functions2d: uniform on [-3.5, 3.5]^2.
-            if (block.Data is "circles" or "functions2d")
+            if (settingProfile.Data is "circles" or "functions2d")
             {
-                using var all = block.Data == "circles"
-                    ? Circles.Make(block.TrainSize + block.TestSize, block.CirclesFactor!.Value, block.CirclesNoise ?? 0, DataSeed)
-                    : Functions2D.Sample(block.Function!, block.TrainSize + block.TestSize, DataSeed);
-                string name = block.Data == "circles" ? $"circles(factor {block.CirclesFactor})" : block.Function!;
-                var generated = new SettingData(Slice(all, 0, block.TrainSize, $"{name}/train"), Slice(all, block.TrainSize, block.TestSize, $"{name}/test"), null);
+                using var all = settingProfile.Data == "circles"
+                    ? Circles.Make(settingProfile.TrainSize + settingProfile.TestSize, settingProfile.CirclesFactor!.Value, settingProfile.CirclesNoise ?? 0, DataSeed)
+                    : Functions2D.Sample(settingProfile.Function!, settingProfile.TrainSize + settingProfile.TestSize, DataSeed);
+                string name = settingProfile.Data == "circles" ? $"circles(factor {settingProfile.CirclesFactor})" : settingProfile.Function!;
+                var generated = new SettingData(Slice(all, 0, settingProfile.TrainSize, $"{name}/train"), Slice(all, settingProfile.TrainSize, settingProfile.TestSize, $"{name}/test"), null);
                 subsets[key] = generated;
                 return generated;
             }
-            var (train, test) = Load(block.Data);
-            if (block.TrainSize > train.Count) throw new ArgumentException($"{block.Data}: trainSize {block.TrainSize} exceeds the {train.Count} training samples.");
-            if (block.TestSize > test.Count) throw new ArgumentException($"{block.Data}: testSize {block.TestSize} exceeds the {test.Count} test samples.");
-            var trainSubset = Shape(train.Subset(block.TrainSize, DataSeed), block.Model);
-            if (block.LabelNoise is > 0)
+            var (train, test) = Load(settingProfile.Data);
+            if (settingProfile.TrainSize > train.Count) throw new ArgumentException($"{settingProfile.Data}: trainSize {settingProfile.TrainSize} exceeds the {train.Count} training samples.");
+            if (settingProfile.TestSize > test.Count) throw new ArgumentException($"{settingProfile.Data}: testSize {settingProfile.TestSize} exceeds the {test.Count} test samples.");
+            var trainSubset = Shape(train.Subset(settingProfile.TrainSize, DataSeed), settingProfile.Model);
+            if (settingProfile.LabelNoise is > 0)
             {
-                var noisy = RandomLabels.Apply(trainSubset, block.LabelNoise.Value, block.Model.Classes, DataSeed);
+                var noisy = RandomLabels.Apply(trainSubset, settingProfile.LabelNoise.Value, settingProfile.Model.Classes, DataSeed);
                 trainSubset.Dispose();
                 trainSubset = noisy;
             }
-            var testSubset = Shape(test.Subset(block.TestSize, DataSeed), block.Model);
-            var format = block.Data switch
+            var testSubset = Shape(test.Subset(settingProfile.TestSize, DataSeed), settingProfile.Model);
+            var format = settingProfile.Data switch
             {
-                "fashion-mnist" => new ImageFormat(1, 28, 28, [FashionMnist.Mean], [FashionMnist.Std], Flattened: !block.Model.IsImage),
-                "cifar10" => new ImageFormat(3, 32, 32, Cifar10.Mean, Cifar10.Std, Flattened: !block.Model.IsImage),
-                _ => throw new ArgumentException($"Unknown data set '{block.Data}'. Valid: {string.Join(", ", SettingLoader.DataSets)}."),
+                "fashion-mnist" => new ImageFormat(1, 28, 28, [FashionMnist.Mean], [FashionMnist.Std], Flattened: !settingProfile.Model.IsImage),
+                "cifar10" => new ImageFormat(3, 32, 32, Cifar10.Mean, Cifar10.Std, Flattened: !settingProfile.Model.IsImage),
+                _ => throw new ArgumentException($"Unknown data set '{settingProfile.Data}'. Valid: {string.Join(", ", SettingLoader.DataSets)}."),
             };
             var data = new SettingData(trainSubset, testSubset, format);
             subsets[key] = data;

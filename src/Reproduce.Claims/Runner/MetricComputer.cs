@@ -22,33 +22,33 @@ public sealed class MetricComputer : IDisposable
 {
     public const int MeasureBatch = 250, PaperBatch = 128;
     private readonly FeatureNetwork model;
-    private readonly SettingProfile block;
+    private readonly SettingProfile settingProfile;
     private readonly Regime regime;
     private readonly SettingData data;
     private readonly int seed;
     private readonly TensorBatchSource measure, test, robustness, train;
 
-    public MetricComputer(FeatureNetwork model, SettingProfile block, Regime regime, SettingData data, int seed)
+    public MetricComputer(FeatureNetwork model, SettingProfile settingProfile, Regime regime, SettingData data, int seed)
     {
-        this.model = model; this.block = block; this.regime = regime; this.data = data; this.seed = seed;
-        Loss = block.IsRegression ? LossKind.MeanSquaredError : LossKind.CrossEntropy;
+        this.model = model; this.settingProfile = settingProfile; this.regime = regime; this.data = data; this.seed = seed;
+        Loss = settingProfile.IsRegression ? LossKind.MeanSquaredError : LossKind.CrossEntropy;
         model.eval();
         using var scope = NewDisposeScope();
-        measure = TensorBatchSource.Uniform(data.Train.Inputs.narrow(0, 0, block.MeasureSize), data.Train.Targets.narrow(0, 0, block.MeasureSize), MeasureBatch);
+        measure = TensorBatchSource.Uniform(data.Train.Inputs.narrow(0, 0, settingProfile.MeasureSize), data.Train.Targets.narrow(0, 0, settingProfile.MeasureSize), MeasureBatch);
         train = TensorBatchSource.Uniform(data.Train.Inputs, data.Train.Targets, 1000);
         test = TensorBatchSource.Uniform(data.Test.Inputs, data.Test.Targets, 1000);
-        int r = Math.Min(block.RobustnessSize, (int)data.Test.Count);
+        int r = Math.Min(settingProfile.RobustnessSize, (int)data.Test.Count);
         robustness = TensorBatchSource.Uniform(data.Test.Inputs.narrow(0, 0, r), data.Test.Targets.narrow(0, 0, r), 500);
     }
 
     /// <summary>Cross-entropy for classification settings, MSE for regression ones.</summary>
     public LossKind Loss { get; }
 
-    public bool IsRegression => block.IsRegression;
+    public bool IsRegression => settingProfile.IsRegression;
 
     private void RequireClassification()
     {
-        if (block.IsRegression)
+        if (settingProfile.IsRegression)
             throw new ArgumentException($"{data.Train.Name}: class predictions (accuracy, calibration, consistency, Fisher-Rao, relative flatness) need a classification setting.");
     }
 
@@ -112,14 +112,14 @@ public sealed class MetricComputer : IDisposable
             }
             case "sam_sharpness":
             {
-                var r = new SamSharpness { Rho = 0.005, Draws = block.SamDraws, Seed = seed }.Measure(model, Loss, measure);
+                var r = new SamSharpness { Rho = 0.005, Draws = settingProfile.SamDraws, Seed = seed }.Measure(model, Loss, measure);
                 return (r.Value, Json(new { r.StandardError, r.Rho, r.Draws, r.ParameterCount, r.PerturbedEntries, averaging = r.Averaging.ToString() }));
             }
             case "sam_sharpness_curvature":
             {
                 // The same draws as sam_sharpness, made symmetric: (L(w + d) + L(w - d) - 2 L(w)) / (2 rho) cancels the
                 // first-order term g.d exactly and keeps the curvature d^T H d / (2 rho) (plus fourth-order terms).
-                var r = new SamSharpness { Rho = 0.005, Draws = block.SamDraws, Seed = seed, Symmetric = true }.Measure(model, Loss, measure);
+                var r = new SamSharpness { Rho = 0.005, Draws = settingProfile.SamDraws, Seed = seed, Symmetric = true }.Measure(model, Loss, measure);
                 return (r.Value, Json(new { r.StandardError, r.Rho, r.Draws, r.ParameterCount, r.PerturbedEntries, averaging = r.Averaging.ToString(), symmetric = true }));
             }
             case "fisher_rao":
@@ -138,10 +138,10 @@ public sealed class MetricComputer : IDisposable
             case "relative_flatness_paper":
             {
                 // The paper's code: per-batch kappa summed over batches, and augmented models measured on augmented data.
-                var inputs = data.Train.Inputs.narrow(0, 0, block.MeasureSize);
+                var inputs = data.Train.Inputs.narrow(0, 0, settingProfile.MeasureSize);
                 bool augmented = regime.Augment;
                 if (augmented) inputs = new CropAndFlip().Apply(inputs, new Generator((ulong)(seed + 7919)));
-                using var source = TensorBatchSource.Uniform(inputs, data.Train.Targets.narrow(0, 0, block.MeasureSize), PaperBatch);
+                using var source = TensorBatchSource.Uniform(inputs, data.Train.Targets.narrow(0, 0, settingProfile.MeasureSize), PaperBatch);
                 var r = new RelativeFlatness { Reduction = BatchReduction.SumOverBatches }.Compute(Adapter(), source);
                 return (r.Value, Json(new { r.FeatureNormalised, reduction = r.Reduction.ToString(), augmentedData = augmented, r.Batches, r.Samples }));
             }
@@ -154,7 +154,7 @@ public sealed class MetricComputer : IDisposable
             case "hessian_trace":
             {
                 var op = new HessianOperator(new ModelObjective(model, Loss, measure));
-                var r = new HutchinsonTrace { Probes = block.HessianProbes, Seed = seed }.Estimate(op);
+                var r = new HutchinsonTrace { Probes = settingProfile.HessianProbes, Seed = seed }.Estimate(op);
                 return (r.Value, Json(new { r.StandardError, r.Probes, samples = measure.SampleCount }));
             }
             case "adaptive_sharpness":

@@ -77,13 +77,13 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         var existing = store.GetRun(run.Key);
         var have = store.Metrics(run.Key);
         var missing = metrics.Where(m => !have.ContainsKey(m)).ToList();
-        if (existing is not null && (existing.Diverged || (missing.Count == 0 && (run.Block.IsRegression || store.Predictions(run.Key) is not null))))
+        if (existing is not null && (existing.Diverged || (missing.Count == 0 && (run.SettingProfile.IsRegression || store.Predictions(run.Key) is not null))))
         {
             Report(new RunEvent(index, total, run.Describe(), RunPhase.Cached, existing.Diverged ? existing.DivergedAtStep is { } s ? $"diverged at step {s}" : "diverged" : "stored", 0));
             return (RunPhase.Cached, 0, false);
         }
         using var scope = NewDisposeScope();
-        var setting = data.For(run.Block);
+        var setting = data.For(run.SettingProfile);
         string checkpoint = Path.Combine(options.CheckpointFolder, $"{run.Key}.safetensors");
         FeatureNetwork model;
         StoredRun? trained = null;
@@ -95,11 +95,11 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         }
         else
         {
-            lock (BuildGate) model = run.Block.Model.Build(run.TrainingSeed);
+            lock (BuildGate) model = run.SettingProfile.Model.Build(run.TrainingSeed);
             var recipe = new TrainerOptions
             {
-                Epochs = run.Block.Epochs, BatchSize = run.Block.BatchSize, LearningRate = run.Block.LearningRate, Momentum = run.Block.Momentum,
-                Optimiser = run.Block.Optimiser, Schedule = run.Block.Schedule, Seed = run.TrainingSeed, MeanSquaredError = run.Block.IsRegression,
+                Epochs = run.SettingProfile.Epochs, BatchSize = run.SettingProfile.BatchSize, LearningRate = run.SettingProfile.LearningRate, Momentum = run.SettingProfile.Momentum,
+                Optimiser = run.SettingProfile.Optimiser, Schedule = run.SettingProfile.Schedule, Seed = run.TrainingSeed, MeanSquaredError = run.SettingProfile.IsRegression,
             }.With(run.Regime);
             Report(new RunEvent(index, total, run.Describe(), RunPhase.Training, $"{recipe.Epochs} epochs", clock.Elapsed.TotalSeconds));
             var result = new Trainer().Train(model, setting.Train, recipe);
@@ -118,20 +118,20 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                 {
                     ["run_key"] = run.Key, ["setting"] = run.Setting, ["profile"] = run.Profile, ["regime"] = run.Regime.Name,
                     ["seed"] = run.Seed.ToString(), ["recipe"] = run.CanonicalJson, ["code_version"] = provenance.CodeVersion,
-                    ["data_subset"] = $"{run.Block.Data}: first {run.Block.TrainSize} training and {run.Block.TestSize} test samples of the permutation seeded {DataProvider.DataSeed}"
-                        + (run.Block.LabelNoise is > 0 ? $", {run.Block.LabelNoise:P0} random labels" : "") + (run.Block.Function is { } f ? $", target {f}" : "")
-                        + (run.Block.CirclesFactor is { } cf ? $", ring factor {cf}" : ""),
+                    ["data_subset"] = $"{run.SettingProfile.Data}: first {run.SettingProfile.TrainSize} training and {run.SettingProfile.TestSize} test samples of the permutation seeded {DataProvider.DataSeed}"
+                        + (run.SettingProfile.LabelNoise is > 0 ? $", {run.SettingProfile.LabelNoise:P0} random labels" : "") + (run.SettingProfile.Function is { } f ? $", target {f}" : "")
+                        + (run.SettingProfile.CirclesFactor is { } cf ? $", ring factor {cf}" : ""),
                     ["torchsharp"] = provenance.TorchSharpVersion,
                 });
             trained = new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, false, null,
-                FinalLoss(model, setting, run.Block), double.NaN, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson());
+                FinalLoss(model, setting, run.SettingProfile), double.NaN, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson());
             missing = metrics.ToList();
         }
         // One computer per run: the test (and train) predictions it caches serve the stored run and every metric.
-        using var computer = new MetricComputer(model, run.Block, run.Regime, setting, run.TrainingSeed);
+        using var computer = new MetricComputer(model, run.SettingProfile, run.Regime, setting, run.TrainingSeed);
         if (trained is not null)
-            SaveWithPredictions(trained with { FinalTrainAccuracy = run.Block.IsRegression ? double.NaN : ClassificationMetrics.Accuracy(computer.TrainPredictions) }, computer);
-        else if (!run.Block.IsRegression && store.Predictions(run.Key) is null)
+            SaveWithPredictions(trained with { FinalTrainAccuracy = run.SettingProfile.IsRegression ? double.NaN : ClassificationMetrics.Accuracy(computer.TrainPredictions) }, computer);
+        else if (!run.SettingProfile.IsRegression && store.Predictions(run.Key) is null)
             SaveWithPredictions(existing!, computer);
         int count = MeasureAll(computer, run, missing, index, total, clock);
         model.Dispose();
@@ -161,10 +161,10 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         return count;
     }
 
-    private static double FinalLoss(FeatureNetwork model, SettingData setting, Specs.SettingProfile block)
+    private static double FinalLoss(FeatureNetwork model, SettingData setting, Specs.SettingProfile settingProfile)
     {
         using var source = Measurement.Hessian.TensorBatchSource.Uniform(setting.Train.Inputs, setting.Train.Targets, 1000);
-        return Measurement.Sharpness.DataLoss.Evaluate(model, block.IsRegression ? Measurement.Hessian.LossKind.MeanSquaredError : Measurement.Hessian.LossKind.CrossEntropy, source);
+        return Measurement.Sharpness.DataLoss.Evaluate(model, settingProfile.IsRegression ? Measurement.Hessian.LossKind.MeanSquaredError : Measurement.Hessian.LossKind.CrossEntropy, source);
     }
 
     /// <summary>Epoch logs may hold NaN (accuracy of a regression run): written as the JSON string "NaN".</summary>

@@ -33,16 +33,16 @@ public sealed class RunPlan
             foreach (var settingName in claim.Settings)
             {
                 var setting = settings[settingName];
-                var block = setting.For(profile);
-                var regimes = claim.Regimes.Append(claim.Baseline).OfType<string>().Append("Base").Distinct();
+                var settingProfile = setting.For(profile);
+                var regimes = claim.Regimes.Append(claim.Reference).OfType<string>().Append("Base").Distinct();
                 if (claim.Kind == ClaimKind.Correlation && claim.Regimes.Count == 0) regimes = setting.Regimes;
                 foreach (var regimeName in regimes.Where(setting.Regimes.Contains))
-                    for (int seed = 0; seed < block.Seeds; seed++)
+                    for (int seed = 0; seed < settingProfile.Seeds; seed++)
                     {
-                        var run = new RunSpec(settingName, profile, block, RegimeRegistry.Get(regimeName), seed);
+                        var run = new RunSpec(settingName, profile, settingProfile, RegimeRegistry.Get(regimeName), seed);
                         var key = run.Key;
                         runs.TryAdd(key, run);
-                        if (!metrics.TryGetValue(key, out var set)) metrics[key] = set = [.. (block.IsRegression ? AlwaysMeasuredRegression : AlwaysMeasured)];
+                        if (!metrics.TryGetValue(key, out var set)) metrics[key] = set = [.. (settingProfile.IsRegression ? AlwaysMeasuredRegression : AlwaysMeasured)];
                         // Base runs carry every metric of the claim (they are the reference of comparisons and correlations).
                         foreach (var m in claim.Metrics) set.Add(m);
                         if (claim.Metrics.Contains("generalisation_gap")) { set.Add("train_accuracy"); set.Add("test_accuracy"); }

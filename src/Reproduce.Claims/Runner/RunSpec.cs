@@ -8,16 +8,17 @@ namespace Reproduce.Claims.Runner;
 
 /// <summary>
 /// One training run: a setting at a profile, a regime and a seed. Its key is the SHA-256 of the canonical JSON of
-/// everything that determines the trained weights and the measures (setting block, regime record, seed, and
+/// everything that determines the trained weights and the measures (the setting profile, regime record, seed, and
 /// <see cref="RecipeVersion"/>, bumped whenever training or measurement code changes what a run produces), so runs are
-/// shared between claims and between profiles with identical blocks, and a stored result is never reused for a
-/// different recipe.
+/// shared between claims and between profiles with identical setting profiles, and a stored result is never reused for a
+/// different recipe. The setting profile's JSON key is "block", its historical name: the key is part of every run
+/// key's hash, so renaming it would orphan every stored run and baseline.
 /// </summary>
-public sealed record RunSpec(string Setting, string Profile, SettingProfile Block, Regime Regime, int Seed)
+public sealed record RunSpec(string Setting, string Profile, SettingProfile SettingProfile, Regime Regime, int Seed)
 {
     public const int RecipeVersion = 1;
 
-    public string CanonicalJson => JsonSerializer.Serialize(new { recipe = RecipeVersion, block = Block, regime = Regime, seed = Seed }, Canonical);
+    public string CanonicalJson => JsonSerializer.Serialize(new { recipe = RecipeVersion, block = SettingProfile, regime = Regime, seed = Seed }, Canonical);
 
     public string Key => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(CanonicalJson)))[..20];
 
@@ -38,9 +39,9 @@ public sealed record RunSpec(string Setting, string Profile, SettingProfile Bloc
     {
         get
         {
-            int batch = Math.Max(1, Math.Min(Block.BatchSize * Regime.BatchMultiplier, Block.TrainSize));
-            double steps = (double)Block.Epochs * Math.Ceiling((double)Block.TrainSize / batch);
-            double work = Block.Model.ApproximateCostPerSample * Block.TrainSize * Block.Epochs + 3e6 * steps;
+            int batch = Math.Max(1, Math.Min(SettingProfile.BatchSize * Regime.BatchMultiplier, SettingProfile.TrainSize));
+            double steps = (double)SettingProfile.Epochs * Math.Ceiling((double)SettingProfile.TrainSize / batch);
+            double work = SettingProfile.Model.ApproximateCostPerSample * SettingProfile.TrainSize * SettingProfile.Epochs + 3e6 * steps;
             return work * (Regime.SamRho > 0 ? 2 : 1) * (Regime.Augment ? 1.3 : 1);
         }
     }

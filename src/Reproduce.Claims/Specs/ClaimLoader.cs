@@ -11,7 +11,7 @@ namespace Reproduce.Claims.Specs;
 public static class ClaimLoader
 {
     private static readonly string[] Fields =
-        ["id", "statement", "source", "kind", "settings", "baseline", "regimes", "metrics", "direction", "test", "family", "support", "premises", "notes"];
+        ["id", "statement", "source", "kind", "settings", "reference", "regimes", "metrics", "direction", "test", "family", "support", "premises", "notes"];
 
     public static readonly IReadOnlyList<string> Kinds = ["comparison", "best", "correlation", "condition"];
 
@@ -38,7 +38,9 @@ public static class ClaimLoader
         var r = new JsonReader(file, errors);
         var root = doc.RootElement;
         if (!r.IsObject(root, "$")) throw new SpecException(errors);
-        r.OnlyKnown(root, "$", Fields);
+        // "reference" was called "baseline" until the word was kept for the reviewed snapshots in baselines/: say so.
+        if (root.TryGetProperty("baseline", out _)) r.Error("$.baseline", "the reference regime's field is now 'reference' ('baseline' names the reviewed snapshots in baselines/)");
+        r.OnlyKnown(root, "$", [.. Fields, "baseline"]);
         var id = r.String(root, "$", "id");
         if (id is not null)
         {
@@ -56,7 +58,7 @@ public static class ClaimLoader
         var kind = kindName switch { "comparison" => ClaimKind.Comparison, "best" => ClaimKind.Best, "correlation" => ClaimKind.Correlation, "condition" => ClaimKind.Condition, _ => (ClaimKind?)null };
         var settingNames = r.Strings(root, "$", "settings", allowed: settings.Keys.Order().ToList());
         var metrics = r.Strings(root, "$", "metrics", allowed: MetricCatalog.Names);
-        var baseline = r.String(root, "$", "baseline", required: kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition, allowed: RegimeRegistry.Names);
+        var reference = r.String(root, "$", "reference", required: kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition, allowed: RegimeRegistry.Names);
         var regimes = r.Strings(root, "$", "regimes", required: false, allowed: RegimeRegistry.Names) ?? [];
         var direction = r.String(root, "$", "direction", allowed: kind == ClaimKind.Correlation ? Directions.Correlation : Directions.Comparison);
         var test = r.String(root, "$", "test", allowed: ClaimSpec.Tests);
@@ -90,17 +92,17 @@ public static class ClaimLoader
         if (kind == ClaimKind.Correlation && metrics is not null && metrics.Count != 2) r.Error("$.metrics", $"a correlation claim names exactly two metrics [x, y]; found {metrics.Count}");
         if (kind is ClaimKind.Comparison or ClaimKind.Condition && metrics is not null && metrics.Count != 1) r.Error("$.metrics", $"a {kindName} claim names exactly one metric; found {metrics.Count}");
         if (kind == ClaimKind.Condition && settingNames is not null && settingNames.Count < 2) r.Error("$.settings", "a condition claim compares at least two settings: [reference, compared...]");
-        if (kind == ClaimKind.Condition && regimes.Count > 0) r.Error("$.regimes", "a condition claim compares settings within the one regime named by 'baseline'; leave regimes out");
+        if (kind == ClaimKind.Condition && regimes.Count > 0) r.Error("$.regimes", "a condition claim compares settings within the one regime named by 'reference'; leave regimes out");
         if (kind == ClaimKind.Correlation && test is not null && test != "kendall-tau") r.Error("$.test", "a correlation claim uses kendall-tau");
         if (kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition && test is not null && test != "wilcoxon-signed-rank") r.Error("$.test", "comparison and best claims use wilcoxon-signed-rank");
-        if (baseline is not null && regimes.Contains(baseline)) r.Error("$.regimes", $"'{baseline}' is the baseline and cannot also be listed among the regimes");
+        if (reference is not null && regimes.Contains(reference)) r.Error("$.regimes", $"'{reference}' is the reference and cannot also be listed among the regimes");
         if (kind is ClaimKind.Comparison or ClaimKind.Best && regimes.Count == 0 && r.Get(root, "$", "regimes", false) is not null) r.Error("$.regimes", "must not be empty");
         if (kind is ClaimKind.Comparison or ClaimKind.Best && r.Get(root, "$", "regimes", false) is null) r.Error("$.regimes", "required field is missing");
         if (settingNames is not null)
             for (int i = 0; i < settingNames.Count; i++)
             {
                 var setting = settings[settingNames[i]];
-                foreach (var regime in regimes.Append(baseline).OfType<string>())
+                foreach (var regime in regimes.Append(reference).OfType<string>())
                     if (!setting.Regimes.Contains(regime))
                         r.Error($"$.settings[{i}]", $"setting '{setting.Name}' does not train regime '{regime}' (it trains {string.Join(", ", setting.Regimes)})");
             }
@@ -112,7 +114,7 @@ public static class ClaimLoader
         return new ClaimSpec
         {
             Id = id!, File = file, Statement = statement!, Source = source!, Kind = kind!.Value, Settings = settingNames!,
-            Baseline = baseline, Regimes = regimes, Metrics = metrics!, Direction = direction!, Test = test!, Family = family!,
+            Reference = reference, Regimes = regimes, Metrics = metrics!, Direction = direction!, Test = test!, Family = family!,
             Support = support!, Notes = notes, Premises = premises,
         };
     }

@@ -3,7 +3,7 @@ namespace Reproduce.Claims.Specs;
 /// <summary>The three shapes of claim the suite checks.</summary>
 public enum ClaimKind
 {
-    /// <summary>Each treatment regime vs the baseline regime on a metric, paired by seed; the verdict reads the sign of a two-sided test.</summary>
+    /// <summary>Each treatment regime vs the reference regime on a metric, paired by seed; the verdict reads the sign of a two-sided test.</summary>
     Comparison,
     /// <summary>One regime is best or tied-best on every listed metric (no other regime significantly better).</summary>
     Best,
@@ -35,8 +35,8 @@ public sealed record ClaimSpec
     public required ClaimKind Kind { get; init; }
     public required IReadOnlyList<string> Settings { get; init; }
     /// <summary>Comparison: the reference regime. Best: the regime claimed best. Condition: the regime every setting trains.</summary>
-    public string? Baseline { get; init; }
-    /// <summary>Comparison: regimes compared with the baseline. Best/Correlation: the regimes taking part.</summary>
+    public string? Reference { get; init; }
+    /// <summary>Comparison: regimes compared with the reference. Best/Correlation: the regimes taking part.</summary>
     public IReadOnlyList<string> Regimes { get; init; } = [];
     /// <summary>Comparison and best: metrics; correlation: [x, y].</summary>
     public required IReadOnlyList<string> Metrics { get; init; }

@@ -5,7 +5,7 @@ using Reproduce.Training.Regimes;
 
 namespace Reproduce.Claims.Specs;
 
-/// <summary>Reads and validates claims/settings/*.json: name = file name, regimes known, one block per profile.</summary>
+/// <summary>Reads and validates claims/settings/*.json: name = file name, regimes known, one setting profile per named profile.</summary>
 public static class SettingLoader
 {
     public static readonly IReadOnlyList<string> DataSets = ["fashion-mnist", "cifar10", "circles", "functions2d"];

@@ -44,7 +44,7 @@ public sealed record SettingProfile
     public bool IsRegression => Data == "functions2d";
 }
 
-/// <summary>A named setting (claims/settings/&lt;name&gt;.json): the regimes that make sense for it, and one block per profile.</summary>
+/// <summary>A named setting (claims/settings/&lt;name&gt;.json): the regimes that make sense for it, and one setting profile (data, model, recipe, measurement sizes) per named profile.</summary>
 public sealed record SettingSpec
 {
     public required string Name { get; init; }
@@ -54,5 +54,5 @@ public sealed record SettingSpec
     public required IReadOnlyDictionary<string, SettingProfile> Profiles { get; init; }
 
     public SettingProfile For(string profile) => Profiles.TryGetValue(profile, out var p) ? p
-        : throw new SpecException(File, "$.profiles", $"no block for profile '{profile}'; it has: {string.Join(", ", Profiles.Keys)}");
+        : throw new SpecException(File, "$.profiles", $"no setting profile for profile '{profile}'; it has: {string.Join(", ", Profiles.Keys)}");
 }

@@ -32,19 +32,19 @@ internal static class MeasureCommand
             using var loaded = Checkpoint.Load(parse.GetValue(checkpoint)!);
             string regimeName = loaded.Metadata.GetValueOrDefault("regime", "Base");
             var regime = RegimeRegistry.Contains(regimeName) ? RegimeRegistry.Get(regimeName) : RegimeRegistry.Get("Base");
-            var block = new SettingProfile
+            var settingProfile = new SettingProfile
             {
                 Data = parse.GetValue(data)!, Model = loaded.Model.Spec, TrainSize = parse.GetValue(trainSize), TestSize = parse.GetValue(testSize),
                 MeasureSize = parse.GetValue(measureSize), Epochs = 1, BatchSize = 1, LearningRate = 1, Seeds = 2,
                 RobustnessSize = Math.Min(1000, parse.GetValue(testSize)),
             };
-            if (!SettingLoader.DataSets.Contains(block.Data)) throw new ArgumentException($"--data: unknown data set '{block.Data}'; valid: {string.Join(", ", SettingLoader.DataSets)}.");
-            if (block.MeasureSize > block.TrainSize) throw new ArgumentException($"--measure-size {block.MeasureSize} exceeds --train-size {block.TrainSize}.");
+            if (!SettingLoader.DataSets.Contains(settingProfile.Data)) throw new ArgumentException($"--data: unknown data set '{settingProfile.Data}'; valid: {string.Join(", ", SettingLoader.DataSets)}.");
+            if (settingProfile.MeasureSize > settingProfile.TrainSize) throw new ArgumentException($"--measure-size {settingProfile.MeasureSize} exceeds --train-size {settingProfile.TrainSize}.");
             var wanted = parse.GetValue(metricsOption) is { Length: > 0 } m ? m : MetricCatalog.All.Where(d => !d.PerGroup).Select(d => d.Name).ToArray();
             foreach (var name in wanted) MetricCatalog.Get(name);
             using var provider = new DataProvider(options);
-            var setting = provider.For(block);
-            using var computer = new MetricComputer(loaded.Model, block, regime, setting, seed: 0);
+            var setting = provider.For(settingProfile);
+            using var computer = new MetricComputer(loaded.Model, settingProfile, regime, setting, seed: 0);
             var results = new Dictionary<string, object>();
             foreach (var name in wanted)
             {
@@ -52,7 +52,7 @@ internal static class MeasureCommand
                 var (value, details) = computer.Compute(name);
                 results[name] = new { value, details = JsonDocument.Parse(details).RootElement };
             }
-            Console.WriteLine(JsonSerializer.Serialize(new { checkpoint = parse.GetValue(checkpoint), metadata = loaded.Metadata, data = block.Data, block.TrainSize, block.TestSize, block.MeasureSize, metrics = results }, BaselineStore.Json));
+            Console.WriteLine(JsonSerializer.Serialize(new { checkpoint = parse.GetValue(checkpoint), metadata = loaded.Metadata, data = settingProfile.Data, settingProfile.TrainSize, settingProfile.TestSize, settingProfile.MeasureSize, metrics = results }, BaselineStore.Json));
             return 0;
         });
         return command;

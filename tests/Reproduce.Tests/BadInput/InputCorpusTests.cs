@@ -70,6 +70,6 @@ public class InputCorpusTests
         var claims = ClaimLoader.LoadFolder(Repository.Path("claims"), settings);
         Assert.That(claims.Select(c => c.Source.ProtocolClaim).OfType<int>().Distinct(), Is.SupersetOf(Enumerable.Range(1, 9)), "claims 1 to 9 of protocol.md are encoded");
         foreach (var profile in ReproduceOptions.Profiles)
-            foreach (var s in settings.Values) Assert.That(s.Profiles.ContainsKey(profile), Is.True, $"{s.Name} has a {profile} block");
+            foreach (var s in settings.Values) Assert.That(s.Profiles.ContainsKey(profile), Is.True, $"{s.Name} has a {profile} setting profile");
     }
 }

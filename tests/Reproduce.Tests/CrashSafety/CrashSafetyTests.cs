@@ -382,12 +382,12 @@ public class CrashSafetyTests
             """);
         File.WriteAllText(Path.Combine(root, "claims", "t1-wd.json"), """
             { "id": "t1-wd", "statement": "WD raises the Fisher-Rao norm", "source": { "paper": "test", "location": "here" }, "kind": "comparison",
-              "settings": ["tiny"], "baseline": "Base", "regimes": ["WD"], "metrics": ["fisher_rao"], "direction": "higher",
+              "settings": ["tiny"], "reference": "Base", "regimes": ["WD"], "metrics": ["fisher_rao"], "direction": "higher",
               "test": "wilcoxon-signed-rank", "family": "paper-sharpness", "support": "moderate" }
             """);
         File.WriteAllText(Path.Combine(root, "claims", "t2-sam.json"), """
             { "id": "t2-sam", "statement": "SAM is more consistent", "source": { "paper": "test", "location": "here" }, "kind": "comparison",
-              "settings": ["tiny"], "baseline": "Base", "regimes": ["SAM"], "metrics": ["disagreement"], "direction": "lower",
+              "settings": ["tiny"], "reference": "Base", "regimes": ["SAM"], "metrics": ["disagreement"], "direction": "lower",
               "test": "wilcoxon-signed-rank", "family": "paper-safety", "support": "moderate" }
             """);
     }

@@ -48,11 +48,11 @@ public class VerdictLogicTests
 
         public Synthetic Add(string setting, string regime, string metric, double[] perSeed, double trainAccuracy = 1.0, int[]? unconvergedSeeds = null)
         {
-            var block = settings[setting].For(Profile);
+            var settingProfile = settings[setting].For(Profile);
             for (int seed = 0; seed < perSeed.Length; seed++)
             {
                 if (double.IsNaN(perSeed[seed])) continue;
-                string key = new RunSpec(setting, Profile, block, RegimeRegistry.Get(regime), seed).Key;
+                string key = new RunSpec(setting, Profile, settingProfile, RegimeRegistry.Get(regime), seed).Key;
                 if (!runs.ContainsKey(key))
                 {
                     runs[key] = new StoredRun(key, setting, Profile, regime, seed, "{}", false, null, 0.01, trainAccuracy, "[]", 0, "{}");
@@ -72,7 +72,7 @@ public class VerdictLogicTests
     private static ClaimSpec Claim(string id, ClaimKind kind, string[] settings, string? reference, string[] regimes, string[] metrics, string direction, string family = "sharpness",
         Premise[]? premises = null) => new()
     {
-        Id = id, File = $"{id}.json", Statement = id, Source = new ClaimSource("test", "here", null), Kind = kind, Settings = settings, Baseline = reference,
+        Id = id, File = $"{id}.json", Statement = id, Source = new ClaimSource("test", "here", null), Kind = kind, Settings = settings, Reference = reference,
         Regimes = regimes, Metrics = metrics, Direction = direction, Test = kind == ClaimKind.Correlation ? "kendall-tau" : "wilcoxon-signed-rank", Family = family, Support = "moderate",
         Premises = premises ?? [],
     };

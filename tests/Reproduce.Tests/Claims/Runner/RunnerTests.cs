@@ -19,8 +19,8 @@ public class RunnerTests
         Assert.That(plan.Runs.Select(r => r.Key).Distinct().Count(), Is.EqualTo(9));
         var baseRun = plan.Runs.First(r => r.Regime.Name == "Base");
         Assert.That(plan.MetricsByRun[baseRun.Key], Is.SupersetOf(new[] { "fisher_rao", "disagreement", "train_accuracy", "test_accuracy" }));
-        Assert.That(new RunSpec("tiny", "smoke", baseRun.Block, baseRun.Regime, 1).Key, Is.Not.EqualTo(baseRun.Key));
-        Assert.That(new RunSpec("tiny", "smoke", baseRun.Block with { Epochs = 3 }, baseRun.Regime, baseRun.Seed).Key, Is.Not.EqualTo(baseRun.Key));
+        Assert.That(new RunSpec("tiny", "smoke", baseRun.SettingProfile, baseRun.Regime, 1).Key, Is.Not.EqualTo(baseRun.Key));
+        Assert.That(new RunSpec("tiny", "smoke", baseRun.SettingProfile with { Epochs = 3 }, baseRun.Regime, baseRun.Seed).Key, Is.Not.EqualTo(baseRun.Key));
 
         using var store = suite.OpenStore();
         var first = suite.Execute(plan, store);
@@ -33,7 +33,7 @@ public class RunnerTests
             Assert.That(loaded.Metadata.Keys, Is.SupersetOf(new[] { "model_spec", "regime", "seed", "recipe", "data_subset", "code_version", "torchsharp" }));
             Assert.That(loaded.Metadata["regime"], Is.EqualTo("Base"));
             Assert.That(loaded.Metadata["data_subset"], Does.Contain("first 120 training"));
-            Assert.That(loaded.Model.Spec, Is.EqualTo(baseRun.Block.Model));
+            Assert.That(loaded.Model.Spec, Is.EqualTo(baseRun.SettingProfile.Model));
         }
         var second = suite.Execute(plan, store);
         Assert.That(second, Has.Property("Trained").EqualTo(0).And.Property("Cached").EqualTo(9), "a second run is served from the store");
