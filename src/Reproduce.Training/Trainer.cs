@@ -23,7 +23,7 @@ public sealed class Trainer
             throw new ArgumentException($"{data.Name}: augmentation needs image inputs (N, C, H, W); this data has shape [{string.Join(", ", data.Inputs.shape)}].");
         var parameters = model.parameters().ToList();
         var optimizer = OptimiserRegistry.Create(options.Optimiser, parameters,
-            new OptimiserSettings(options.LearningRate, options.Momentum, options.WeightDecay));
+            new OptimiserSettings(options.LearningRate, options.Momentum, options.WeightDecay) { OptimiserParameters = options.OptimiserParameters });
         var sam = options.SamRho > 0 ? new Sam(parameters, optimizer, options.SamRho) : null;
         var augment = options.Augment ? new CropAndFlip() : null;
         using var swa = options.SwaStartEpoch > 0 ? new WeightAverager(parameters) : null;

@@ -19,6 +19,9 @@ public sealed record TrainerOptions
     public bool MeanSquaredError { get; init; } = false;
     /// <summary>Optimiser name in <see cref="Optimisers.OptimiserRegistry"/>.</summary>
     public string Optimiser { get; init; } = "sgd";
+    /// <summary>The optimiser's own hyper-parameters by name (those its registration declares); null or a missing
+    /// name = the registration's default.</summary>
+    public IReadOnlyDictionary<string, double>? OptimiserParameters { get; init; }
     /// <summary>"constant" or "cosine" (<see cref="Optimisers.LearningRateSchedule"/>).</summary>
     public string Schedule { get; init; } = "constant";
     /// <summary>Crop-and-flip augmentation of training batches (image inputs only).</summary>
@@ -40,7 +43,20 @@ public sealed record TrainerOptions
         BatchSize = BatchSize * regime.BatchMultiplier,
         SwaStartEpoch = regime.SwaStartFraction > 0 ? Math.Max(1, (int)Math.Floor(regime.SwaStartFraction * Epochs) + 1) : SwaStartEpoch,
         Optimiser = regime.Optimiser ?? Optimiser,
+        OptimiserParameters = WithRegimeParameters(regime),
     };
+
+    /// <summary>A regime that names its own optimiser brings that optimiser's parameters (the recipe's belong to another
+    /// one); a regime that keeps the recipe's optimiser overrides the recipe's parameters it names.</summary>
+    private IReadOnlyDictionary<string, double>? WithRegimeParameters(Regime regime)
+    {
+        if (regime.Optimiser is not null) return regime.OptimiserParameters;
+        if (regime.OptimiserParameters is null or { Count: 0 }) return OptimiserParameters;
+        var merged = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (name, value) in OptimiserParameters ?? new Dictionary<string, double>()) merged[name] = value;
+        foreach (var (name, value) in regime.OptimiserParameters) merged[name] = value;
+        return merged;
+    }
 
     public void Validate()
     {
@@ -51,6 +67,8 @@ public sealed record TrainerOptions
             throw new ArgumentOutOfRangeException(nameof(TrainerOptions), "Momentum, weight decay, rho, micro-batch and SWA start must be non-negative.");
         if (!Optimisers.OptimiserRegistry.Contains(Optimiser))
             throw new ArgumentException($"Unknown optimiser '{Optimiser}'. Valid: {string.Join(", ", Optimisers.OptimiserRegistry.Names)}.");
+        if (OptimiserParameters is not null && Optimisers.OptimiserRegistry.UnknownParameters(Optimiser, OptimiserParameters.Keys) is { } problem)
+            throw new ArgumentException($"Optimiser parameters: {problem}.");
         if (!Optimisers.LearningRateSchedule.Names.Contains(Schedule))
             throw new ArgumentException($"Unknown learning-rate schedule '{Schedule}'. Valid: {string.Join(", ", Optimisers.LearningRateSchedule.Names)}.");
     }

@@ -99,7 +99,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
             var recipe = new TrainerOptions
             {
                 Epochs = run.SettingProfile.Epochs, BatchSize = run.SettingProfile.BatchSize, LearningRate = run.SettingProfile.LearningRate, Momentum = run.SettingProfile.Momentum,
-                Optimiser = run.SettingProfile.Optimiser, Schedule = run.SettingProfile.Schedule, Seed = run.TrainingSeed, MeanSquaredError = run.SettingProfile.IsRegression,
+                Optimiser = run.SettingProfile.Optimiser, OptimiserParameters = run.SettingProfile.OptimiserParameters, Schedule = run.SettingProfile.Schedule, Seed = run.TrainingSeed, MeanSquaredError = run.SettingProfile.IsRegression,
             }.With(run.Regime);
             Report(new RunEvent(index, total, run.Describe(), RunPhase.Training, $"{recipe.Epochs} epochs", clock.Elapsed.TotalSeconds));
             var result = new Trainer().Train(model, setting.Train, recipe);

@@ -48,12 +48,29 @@ public static class SettingLoader
         return new SettingSpec { Name = name!, File = file, Description = description, Regimes = regimes!, Profiles = profiles };
     }
 
+    /// <summary>"optimiserParameters": { name: number } of the optimiser's own hyper-parameters, each declared by its
+    /// registration. Sorted by name (the canonical JSON, hence the run key, must not depend on the file's order); an
+    /// empty object is the same as none.</summary>
+    private static IReadOnlyDictionary<string, double>? ReadOptimiserParameters(JsonReader r, JsonElement e, string path, string optimiser)
+    {
+        if (r.Get(e, path, "optimiserParameters", false) is not { } ps) return null;
+        string at = $"{path}.optimiserParameters";
+        if (!r.IsObject(ps, at)) return null;
+        var result = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var p in ps.EnumerateObject())
+        {
+            if (OptimiserRegistry.Contains(optimiser) && OptimiserRegistry.UnknownParameters(optimiser, [p.Name]) is { } problem) { r.Error($"{at}.{p.Name}", problem); continue; }
+            if (r.Number(ps, at, p.Name) is { } value) result[p.Name] = value;
+        }
+        return result.Count == 0 ? null : result;
+    }
+
     private static SettingProfile? ReadProfile(JsonReader r, JsonElement e, string path, IReadOnlyList<string> regimes)
     {
         if (!r.IsObject(e, path)) return null;
         int before = r.Errors.Count;
         r.OnlyKnown(e, path, "data", "model", "trainSize", "testSize", "measureSize", "epochs", "batchSize", "learningRate", "momentum",
-            "optimiser", "schedule", "seeds", "samDraws", "hessianProbes", "robustnessSize", "labelNoise", "circlesFactor", "circlesNoise", "function");
+            "optimiser", "optimiserParameters", "schedule", "seeds", "samDraws", "hessianProbes", "robustnessSize", "labelNoise", "circlesFactor", "circlesNoise", "function");
         var data = r.String(e, path, "data", allowed: DataSets);
         ModelSpec? model = null;
         if (r.Get(e, path, "model", true) is { } m)
@@ -74,6 +91,7 @@ public static class SettingLoader
         var lr = r.Number(e, path, "learningRate", min: 1e-12, max: 100);
         var momentum = r.Number(e, path, "momentum", required: false, min: 0, max: 1) ?? 0;
         var optimiser = r.String(e, path, "optimiser", required: false, allowed: OptimiserRegistry.Names) ?? "sgd";
+        var optimiserParameters = ReadOptimiserParameters(r, e, path, optimiser);
         var schedule = r.String(e, path, "schedule", required: false, allowed: LearningRateSchedule.Names) ?? "constant";
         var seeds = r.Integer(e, path, "seeds", min: 2, max: 1000);
         var samDraws = r.Integer(e, path, "samDraws", required: false, min: 1) ?? 100;
@@ -95,7 +113,7 @@ public static class SettingLoader
         return new SettingProfile
         {
             Data = data!, Model = model!, TrainSize = trainSize!.Value, TestSize = testSize!.Value, MeasureSize = measureSize!.Value,
-            Epochs = epochs!.Value, BatchSize = batch!.Value, LearningRate = lr!.Value, Momentum = momentum, Optimiser = optimiser,
+            Epochs = epochs!.Value, BatchSize = batch!.Value, LearningRate = lr!.Value, Momentum = momentum, Optimiser = optimiser, OptimiserParameters = optimiserParameters,
             Schedule = schedule, Seeds = seeds!.Value, SamDraws = samDraws, HessianProbes = probes, RobustnessSize = robustness,
             LabelNoise = labelNoise, CirclesFactor = circlesFactor, CirclesNoise = data == "circles" ? circlesNoise ?? 0 : null, Function = function,
         };

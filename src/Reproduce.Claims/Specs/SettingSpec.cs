@@ -19,6 +19,10 @@ public sealed record SettingProfile
     public required double LearningRate { get; init; }
     public double Momentum { get; init; }
     public string Optimiser { get; init; } = "sgd";
+    /// <summary>The optimiser's own hyper-parameters by name (e.g. Adam's beta2), sorted by name; null = its registration's
+    /// defaults. Left out of the canonical JSON when null, so the keys of runs that set none are unchanged.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, double>? OptimiserParameters { get; init; }
     public string Schedule { get; init; } = "constant";
     public required int Seeds { get; init; }
     /// <summary>Draws for SAM sharpness (the paper: 100).</summary>

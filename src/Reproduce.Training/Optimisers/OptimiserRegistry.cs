@@ -5,38 +5,87 @@ using static TorchSharp.torch;
 namespace Reproduce.Training.Optimisers;
 
 /// <summary>
+/// An optimiser as registered: its name (what settings and regimes write in "optimiser"), a description for
+/// <c>reproduce list optimisers</c>, its own hyper-parameters with their defaults (what "optimiserParameters" may set),
+/// and a factory that builds it from <see cref="OptimiserSettings"/>, reading its own hyper-parameters by name.
+/// </summary>
+public sealed record OptimiserRegistration(string Name, string Description, OptimiserRegistry.Factory Factory)
+{
+    /// <summary>The optimiser's own hyper-parameters and their defaults (name -> value).</summary>
+    public IReadOnlyDictionary<string, double> ParameterDefaults { get; init; } = new SortedDictionary<string, double>(StringComparer.Ordinal);
+}
+
+/// <summary>
 /// Optimisers by name. To try your own, write a class deriving from torch.optim.Optimizer (or wrap one) and add one
-/// line: <c>OptimiserRegistry.Register("mine", (ps, s) =&gt; new Mine(ps, s.LearningRate));</c>. Claims and regimes
-/// then name it ("optimiser": "mine") and every claim re-runs with it.
+/// line, e.g. <c>OptimiserRegistry.Register(new("lion", "Lion (Chen et al. 2023)", (ps, s) =&gt; new Lion(ps,
+/// s.LearningRate, s["beta1"], s["beta2"], s.WeightDecay)) { ParameterDefaults = new Dictionary&lt;string, double&gt;
+/// { ["beta1"] = 0.9, ["beta2"] = 0.99 } });</c>. Settings and regimes then name it ("optimiser": "lion") and may set
+/// its parameters ("optimiserParameters": { "beta2": 0.98 }); every claim re-runs with it.
 /// </summary>
 public static class OptimiserRegistry
 {
     public delegate optim.Optimizer Factory(IEnumerable<Parameter> parameters, OptimiserSettings settings);
 
-    private static readonly Dictionary<string, Factory> factories = new(StringComparer.Ordinal)
-    {
-        ["sgd"] = (ps, s) => optim.SGD(ps, s.LearningRate, momentum: s.Momentum, weight_decay: s.WeightDecay),
-        ["adam"] = (ps, s) => optim.Adam(ps, s.LearningRate, beta1: s.Beta1, beta2: s.Beta2, eps: s.Epsilon, weight_decay: s.WeightDecay),
-    };
+    private static readonly Dictionary<string, OptimiserRegistration> registrations = new(StringComparer.Ordinal);
     private static readonly object gate = new();
 
-    public static IReadOnlyList<string> Names { get { lock (gate) return [.. factories.Keys.Order()]; } }
-
-    public static void Register(string name, Factory factory)
+    static OptimiserRegistry()
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        ArgumentNullException.ThrowIfNull(factory);
-        lock (gate) factories[name] = factory;
+        Register(new("sgd", "SGD with heavy-ball momentum (PyTorch semantics: b = mu b + g), coupled weight decay",
+            (ps, s) => optim.SGD(ps, s.LearningRate, momentum: s.Momentum, weight_decay: s.WeightDecay)));
+        Register(new("adam", "Adam (Kingma & Ba) with coupled L2 weight decay (PyTorch's Adam(weight_decay))",
+            (ps, s) => optim.Adam(ps, s.LearningRate, beta1: s["beta1"], beta2: s["beta2"], eps: s["epsilon"], weight_decay: s.WeightDecay))
+        {
+            ParameterDefaults = new Dictionary<string, double> { ["beta1"] = 0.9, ["beta2"] = 0.999, ["epsilon"] = 1e-8 },
+        });
     }
 
-    public static bool Contains(string name) { lock (gate) return factories.ContainsKey(name); }
+    public static IReadOnlyList<string> Names { get { lock (gate) return [.. registrations.Keys.Order(StringComparer.Ordinal)]; } }
 
+    public static IReadOnlyList<OptimiserRegistration> All { get { lock (gate) return [.. registrations.Values.OrderBy(r => r.Name, StringComparer.Ordinal)]; } }
+
+    public static void Register(OptimiserRegistration registration)
+    {
+        ArgumentNullException.ThrowIfNull(registration);
+        ArgumentException.ThrowIfNullOrWhiteSpace(registration.Name);
+        ArgumentNullException.ThrowIfNull(registration.Factory);
+        foreach (var (name, value) in registration.ParameterDefaults)
+            if (string.IsNullOrWhiteSpace(name) || !double.IsFinite(value))
+                throw new ArgumentException($"Optimiser '{registration.Name}': parameter '{name}' needs a name and a finite default (got {value}).");
+        lock (gate) registrations[registration.Name] = registration;
+    }
+
+    public static bool Contains(string name) { lock (gate) return registrations.ContainsKey(name); }
+
+    public static OptimiserRegistration Get(string name)
+    {
+        lock (gate)
+            if (registrations.TryGetValue(name, out var registration)) return registration;
+        throw new ArgumentException($"Unknown optimiser '{name}'. Valid: {string.Join(", ", Names)}.");
+    }
+
+    /// <summary>The names among <paramref name="given"/> that optimiser <paramref name="name"/> does not declare, with a
+    /// message listing the ones it does (null when all are known).</summary>
+    public static string? UnknownParameters(string name, IEnumerable<string> given)
+    {
+        var known = Get(name).ParameterDefaults;
+        var unknown = given.Where(g => !known.ContainsKey(g)).ToList();
+        if (unknown.Count == 0) return null;
+        return $"optimiser '{name}' has no parameter {string.Join(", ", unknown.Select(u => $"'{u}'"))}; "
+            + (known.Count == 0 ? "it has none" : $"it has: {string.Join(", ", known.Keys.Order(StringComparer.Ordinal))}");
+    }
+
+    /// <summary>The optimiser over <paramref name="parameters"/>, its own hyper-parameters being the registration's
+    /// defaults overridden by those the settings name (an undeclared name is an error).</summary>
     public static optim.Optimizer Create(string name, IEnumerable<Parameter> parameters, OptimiserSettings settings)
     {
-        Factory? factory;
-        lock (gate) factories.TryGetValue(name, out factory);
-        if (factory is null) throw new ArgumentException($"Unknown optimiser '{name}'. Valid: {string.Join(", ", Names)}.");
+        var registration = Get(name);
         if (!(settings.LearningRate > 0)) throw new ArgumentOutOfRangeException(nameof(settings), settings.LearningRate, "The learning rate must be positive.");
-        return factory(parameters, settings);
+        var given = settings.OptimiserParameters ?? new Dictionary<string, double>();
+        if (UnknownParameters(name, given.Keys) is { } problem) throw new ArgumentException($"Optimiser parameters: {problem}.");
+        var merged = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (key, value) in registration.ParameterDefaults) merged[key] = value;
+        foreach (var (key, value) in given) merged[key] = value;
+        return registration.Factory(parameters, settings with { OptimiserParameters = merged });
     }
 }

@@ -18,7 +18,15 @@ public sealed record Regime
     public int BatchMultiplier { get; init; } = 1;
     /// <summary>SWA: average the weights at the end of each epoch from this fraction of the run on; 0 = off.</summary>
     public double SwaStartFraction { get; init; }
+    /// <summary>The optimiser to train with instead of the setting's (a name in the optimiser registry); null keeps the setting's.</summary>
     public string? Optimiser { get; init; }
+    /// <summary>
+    /// The optimiser's own hyper-parameters by name (its registration's defaults for the rest): with <see cref="Optimiser"/>
+    /// they belong to that optimiser; without, they override the setting's. Left out of the serialised record when
+    /// null, so the run keys of every regime without any are unchanged by its existence.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyDictionary<string, double>? OptimiserParameters { get; init; }
     /// <summary>
     /// Added to the seed for initialisation, batch order and measurement draws: a negative control trains Base's recipe
     /// on disjoint seeds under another name. Left out of the serialised record when 0, so the run keys (hashes of the

@@ -1,6 +1,11 @@
 namespace Reproduce.Training.Regimes;
 
-/// <summary>The regimes by name. Claims refer to them by these names; an unknown name lists the valid ones.</summary>
+/// <summary>
+/// The regimes by name. Claims refer to them by these names; an unknown name lists the valid ones. A new regime is one
+/// <see cref="Register"/> line (a <see cref="Regime"/> record with a name and a description); the claim schema's regime
+/// enum and <c>reproduce list regimes</c> are read from here. A registered regime's record is part of the key of
+/// every run it trains: changing a field of an existing regime (its description included) retrains its runs.
+/// </summary>
 public static class RegimeRegistry
 {
     public const double PaperWeightDecay = 5e-4, PaperSamRho = 0.05;
@@ -28,6 +33,11 @@ public static class RegimeRegistry
         ArgumentNullException.ThrowIfNull(regime);
         if (regime.WeightDecay < 0 || regime.SamRho < 0 || regime.BatchMultiplier < 1 || regime.SwaStartFraction is < 0 or >= 1 || regime.SamMicroBatch < 0)
             throw new ArgumentException($"Regime '{regime.Name}': weight decay and rho must be >= 0, batch multiplier >= 1, SWA start in [0, 1), micro-batch >= 0.");
+        if (string.IsNullOrWhiteSpace(regime.Description))
+            throw new ArgumentException($"Regime '{regime.Name}': say what it changes in a description (reproduce list regimes shows it).");
+        if (regime.Optimiser is not null && regime.OptimiserParameters is { Count: > 0 } && Optimisers.OptimiserRegistry.Contains(regime.Optimiser)
+            && Optimisers.OptimiserRegistry.UnknownParameters(regime.Optimiser, regime.OptimiserParameters.Keys) is { } problem)
+            throw new ArgumentException($"Regime '{regime.Name}': {problem}.");
         lock (gate) regimes[regime.Name] = regime;
     }
 

@@ -40,13 +40,50 @@ public class OptimiserTests
     public void AUserOptimiserIsOneRegistrationLine()
     {
         using var scope = NewDisposeScope();
-        OptimiserRegistry.Register("sgd-nesterov-test", (ps, s) => optim.SGD(ps, s.LearningRate, momentum: 0.9, nesterov: true));
+        OptimiserRegistry.Register(new("sgd-nesterov-test", "SGD with Nesterov momentum 0.9", (ps, s) => optim.SGD(ps, s.LearningRate, momentum: 0.9, nesterov: true)));
         using var data = Circles.Make(40, 0.5, 0.05, seed: 1);
         var a = new Mlp([2, 8, 2], seed: 1);
         var b = new Mlp([2, 8, 2], seed: 1);
         new Trainer().Train(a, data, new TrainerOptions { Epochs = 2, BatchSize = 8, LearningRate = 0.1, Optimiser = "sgd-nesterov-test" });
         new Trainer().Train(b, data, new TrainerOptions { Epochs = 2, BatchSize = 8, LearningRate = 0.1 });
         Assert.That(a.parameters().Zip(b.parameters()).All(p => p.First.eq(p.Second).all().item<bool>()), Is.False);
+    }
+
+    [Test]
+    public void AnOptimisersOwnParameterTravelsFromTheRecipeToItsFactory()
+    {
+        using var scope = NewDisposeScope();
+        var seen = new List<double>();
+        OptimiserRegistry.Register(new("sgd-gain-test", "SGD with its learning rate scaled by a gain", (ps, s) => { seen.Add(s["gain"]); return optim.SGD(ps, s.LearningRate * s["gain"]); })
+        {
+            ParameterDefaults = new Dictionary<string, double> { ["gain"] = 1 },
+        });
+        using var data = Circles.Make(40, 0.5, 0.05, seed: 1);
+        var recipe = new TrainerOptions { Epochs = 1, BatchSize = 8, LearningRate = 0.1, Optimiser = "sgd-gain-test" };
+        new Trainer().Train(new Mlp([2, 8, 2], seed: 1), data, recipe with { OptimiserParameters = new Dictionary<string, double> { ["gain"] = 2.5 } });
+        new Trainer().Train(new Mlp([2, 8, 2], seed: 1), data, recipe);
+        Assert.That(seen, Is.EqualTo(new[] { 2.5, 1.0 }), "the recipe's value, then the registration's default");
+        Assert.That(() => new Trainer().Train(new Mlp([2, 8, 2], seed: 1), data, recipe with { OptimiserParameters = new Dictionary<string, double> { ["gian"] = 2 } }),
+            Throws.ArgumentException.With.Message.Contains("optimiser 'sgd-gain-test' has no parameter 'gian'; it has: gain"));
+        Assert.That(OptimiserRegistry.All.Single(o => o.Name == "sgd-gain-test").Description, Does.Contain("gain"));
+    }
+
+    [Test]
+    public void AdamReadsItsEpsilonFromTheParameters()
+    {
+        // Adam's first step is lr g / (|g| + eps) (see above): with eps = 1 instead of 1e-8 it is visibly shorter.
+        using var scope = NewDisposeScope();
+        var w0 = tensor(new double[] { 1.0, -2.0, 0.5 });
+        var w = new TorchSharp.Modules.Parameter(w0.clone(), true);
+        var opt = OptimiserRegistry.Create("adam", [w], new OptimiserSettings(0.01) { OptimiserParameters = new Dictionary<string, double> { ["epsilon"] = 1.0 } });
+        var target = tensor(new double[] { 0.0, 1.0, 3.0 });
+        opt.zero_grad();
+        (w - target).square().sum().backward();
+        var g = 2 * (w0 - target);
+        opt.step();
+        Assert.That(w.detach().allclose(w0 - 0.01 * g / (g.abs() + 1.0), rtol: 1e-10, atol: 1e-12), Is.True);
+        Assert.That(() => OptimiserRegistry.Create("adam", [w], new OptimiserSettings(0.01) { OptimiserParameters = new Dictionary<string, double> { ["beta3"] = 0.5 } }),
+            Throws.ArgumentException.With.Message.Contains("has no parameter 'beta3'; it has: beta1, beta2, epsilon"));
     }
 
     [Test]

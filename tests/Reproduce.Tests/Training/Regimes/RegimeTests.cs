@@ -25,6 +25,32 @@ public class RegimeTests
     }
 
     [Test]
+    public void ARegimesOptimiserParametersOverrideTheRecipesOrComeWithItsOwnOptimiser()
+    {
+        var recipe = new TrainerOptions { LearningRate = 0.01, Optimiser = "adam", OptimiserParameters = new Dictionary<string, double> { ["beta1"] = 0.8, ["beta2"] = 0.99 } };
+        // Same optimiser: the regime's names override, the recipe's others stay.
+        var tuned = recipe.With(new Regime { Name = "t", Description = "adam with a longer second-moment memory", OptimiserParameters = new Dictionary<string, double> { ["beta2"] = 0.9999 } });
+        Assert.That(tuned.OptimiserParameters, Is.EqualTo(new Dictionary<string, double> { ["beta1"] = 0.8, ["beta2"] = 0.9999 }));
+        // Its own optimiser: the recipe's parameters belonged to another one and are dropped.
+        var own = recipe.With(new Regime { Name = "o", Description = "plain SGD", Optimiser = "sgd" });
+        Assert.That(own.Optimiser, Is.EqualTo("sgd"));
+        Assert.That(own.OptimiserParameters, Is.Null);
+        Assert.That(recipe.With(RegimeRegistry.Get("WD")).OptimiserParameters, Is.SameAs(recipe.OptimiserParameters));
+        Assert.That(() => RegimeRegistry.Register(new Regime { Name = "AdamBad", Description = "x", Optimiser = "adam", OptimiserParameters = new Dictionary<string, double> { ["momentum"] = 0.9 } }),
+            Throws.ArgumentException.With.Message.Contains("Regime 'AdamBad': optimiser 'adam' has no parameter 'momentum'"));
+        Assert.That(() => RegimeRegistry.Register(new Regime { Name = "Silent" }), Throws.ArgumentException.With.Message.Contains("description"));
+        Assert.That(RegimeRegistry.Contains("AdamBad") || RegimeRegistry.Contains("Silent"), Is.False);
+    }
+
+    [Test]
+    public void ARegimeWithoutOptimiserParametersSerialisesAsBefore()
+    {
+        // Its record is part of every run key of the regime: the new field must not appear when unset.
+        string json = System.Text.Json.JsonSerializer.Serialize(RegimeRegistry.Get("SAM"), new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web));
+        Assert.That(json, Is.EqualTo("""{"name":"SAM","description":"SAM, rho 0.05","weightDecay":0,"augment":false,"samRho":0.05,"samMicroBatch":0,"batchMultiplier":1,"swaStartFraction":0,"optimiser":null,"isRegularised":true}"""));
+    }
+
+    [Test]
     public void AugmentedCnnTrainingIsBitIdenticalPerSeed()
     {
         using var scope = NewDisposeScope();
