@@ -86,7 +86,7 @@ public sealed class BaselineStore(string folder)
                 r.Error(p, $"{seeds.Count} seeds but {refValues.Count} reference and {regValues.Count} regime values");
             return new BaselineComparison
             {
-                Setting = r.String(c, p, "setting") ?? "", Metric = r.String(c, p, "metric", allowed: MetricCatalog.Names) ?? "",
+                Setting = r.String(c, p, "setting") ?? "", Metric = r.String(c, p, "metric", allowed: MetricRegistry.Names) ?? "",
                 Reference = r.String(c, p, "reference") ?? "", Regime = r.String(c, p, "regime") ?? "",
                 Expected = r.String(c, p, "expected", allowed: Directions.Comparison) ?? "", Verdict = r.String(c, p, "verdict", allowed: verdicts) ?? "",
                 Seeds = seeds, ReferenceValues = refValues, RegimeValues = regValues,
@@ -108,7 +108,7 @@ public sealed class BaselineStore(string folder)
             });
             return new BaselineCorrelation
             {
-                Setting = r.String(c, p, "setting") ?? "", X = r.String(c, p, "x", allowed: MetricCatalog.Names) ?? "", Y = r.String(c, p, "y", allowed: MetricCatalog.Names) ?? "",
+                Setting = r.String(c, p, "setting") ?? "", X = r.String(c, p, "x", allowed: MetricRegistry.Names) ?? "", Y = r.String(c, p, "y", allowed: MetricRegistry.Names) ?? "",
                 Expected = r.String(c, p, "expected", allowed: Directions.Correlation) ?? "", Verdict = r.String(c, p, "verdict", allowed: verdicts) ?? "",
                 Tau = NumberOrNaN(r, c, p, "tau"), TauInterval = ReadInterval(r, c, p, "tauInterval"),
                 P = NumberOrNaN(r, c, p, "p"), POpposite = NumberOrNaN(r, c, p, "pOpposite"),

@@ -112,7 +112,7 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
                     foreach (var metric in claim.Metrics)
                     {
                         // "Other regime better than the claimed one": expected direction = the metric's better direction.
-                        var better = MetricCatalog.Get(metric).Better!;
+                        var better = MetricRegistry.Get(metric).Better!;
                         foreach (var other in claim.Regimes)
                             comparisons.Add(Compare(setting, metric, claim.Reference!, other, better, claim.Family, runs, metrics));
                     }

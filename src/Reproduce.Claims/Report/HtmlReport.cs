@@ -70,7 +70,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
             var mine = runs.Where(r => r.Setting == setting && !r.Diverged).ToList();
             var present = mine.SelectMany(r => metrics.GetValueOrDefault(r.Key)?.Keys ?? Enumerable.Empty<string>()).Distinct().ToList();
             h.Append("<h3>Setting ").Append(E(setting)).Append("</h3>");
-            var sharp = MetricCatalog.All.Where(m => m.Family == "sharpness" && present.Contains(m.Name)).Select(m => m.Name).ToList();
+            var sharp = MetricRegistry.All.Where(m => m.Family == MetricFamily.Sharpness && present.Contains(m.Name)).Select(m => m.Name).ToList();
             foreach (var y in new[] { "generalisation_gap", "test_accuracy" }.Where(present.Contains))
                 foreach (var x in sharp)
                 {
@@ -79,7 +79,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
                     Figure(h, $"scatter:{setting}:{x}:{y}", Plots.Scatter($"{setting}: {x} vs {y}", x, y, pts),
                         $"{setting}: {x} against {y}, one point per run, coloured by regime; dashed: least squares within a regime; black: pooled.");
                 }
-            foreach (var metric in MetricCatalog.Names.Where(present.Contains))
+            foreach (var metric in MetricRegistry.Names.Where(present.Contains))
             {
                 var groups = mine.GroupBy(r => r.Regime).OrderBy(g => Plots.RegimeRank(g.Key))
                     .Select(g => (g.Key, (IReadOnlyList<double>)g.Where(r => metrics[r.Key].ContainsKey(metric)).Select(r => metrics[r.Key][metric]).ToList()))

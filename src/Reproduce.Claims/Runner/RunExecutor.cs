@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Reproduce.Claims.Metrics;
 using Reproduce.Claims.Store;
 using Reproduce.Measurement.Safety;
 using Reproduce.Training;
@@ -127,8 +128,8 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                 FinalLoss(model, setting, run.SettingProfile), double.NaN, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson());
             missing = metrics.ToList();
         }
-        // One computer per run: the test (and train) predictions it caches serve the stored run and every metric.
-        using var computer = new MetricComputer(model, run.SettingProfile, run.Regime, setting, run.TrainingSeed);
+        // One measurement context per run: the test (and train) predictions it caches serve the stored run and every metric.
+        using var computer = new RunMeasurementContext(model, run.SettingProfile, run.Regime, setting, run.TrainingSeed);
         if (trained is not null)
             SaveWithPredictions(trained with { FinalTrainAccuracy = run.SettingProfile.IsRegression ? double.NaN : ClassificationMetrics.Accuracy(computer.TrainPredictions) }, computer);
         else if (!run.SettingProfile.IsRegression && store.Predictions(run.Key) is null)
@@ -140,21 +141,21 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
     }
 
     /// <summary>Stores the run with its test-set probabilities (float32) and labels; regression runs have none.</summary>
-    private void SaveWithPredictions(StoredRun run, MetricComputer computer)
+    private void SaveWithPredictions(StoredRun run, RunMeasurementContext computer)
     {
         if (computer.IsRegression) { store.SaveRun(run, null, null, 0); return; }
         var p = computer.TestPredictions;
         store.SaveRun(run, p.Probabilities.to(ScalarType.Float32).data<float>().ToArray(), p.Labels.data<long>().ToArray(), (int)p.Classes);
     }
 
-    private int MeasureAll(MetricComputer computer, RunSpec run, IReadOnlyList<string> metrics, int index, int total, Stopwatch clock)
+    private int MeasureAll(RunMeasurementContext computer, RunSpec run, IReadOnlyList<string> metrics, int index, int total, Stopwatch clock)
     {
         int count = 0;
         foreach (var metric in metrics)
         {
             Report(new RunEvent(index, total, run.Describe(), RunPhase.Measuring, metric, clock.Elapsed.TotalSeconds));
             var started = Stopwatch.StartNew();
-            var (value, details) = computer.Compute(metric);
+            var (value, details) = computer.Measure(MetricRegistry.GetPerRun(metric));
             store.SaveMetric(new StoredMetric(run.Key, metric, value, details, started.Elapsed.TotalSeconds));
             count++;
         }
@@ -170,32 +171,31 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
     /// <summary>Epoch logs may hold NaN (accuracy of a regression run): written as the JSON string "NaN".</summary>
     public static readonly JsonSerializerOptions EpochJson = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 
-    /// <summary>Disagreement and JS per run: the mean over the other seeds of the same (setting, regime).</summary>
+    /// <summary>The per-group metrics (disagreement, JS) of each run: computed through the registry from the stored test
+    /// predictions of the seeds of its (setting, regime) that did not diverge, once at least two exist.</summary>
     private int MeasureGroups(RunPlan plan)
     {
         int count = 0;
         foreach (var group in plan.Groups())
         {
-            var wanted = group.SelectMany(r => plan.MetricsByRun[r.Key]).Where(RunPlan.IsPerGroup).Distinct().ToList();
-            if (wanted.Count == 0) continue;
+            var wanted = group.SelectMany(r => plan.MetricsByRun[r.Key]).Where(RunPlan.IsPerGroup).ToHashSet();
+            var metrics = MetricRegistry.GroupMetrics.Where(m => wanted.Contains(m.Name)).ToList();
+            if (metrics.Count == 0) continue;
             var members = group.Select(r => (Run: r, Stored: store.GetRun(r.Key), P: store.Predictions(r.Key)))
                 .Where(m => m.Stored is { Diverged: false } && m.P is not null).ToList();
             if (members.Count < 2) continue;
             using var scope = NewDisposeScope();
-            var predictions = members.Select(m => new Predictions(
-                tensor(m.P!.Value.Probabilities, new long[] { m.P.Value.Labels.Length, m.P.Value.Classes }).to(ScalarType.Float64) is var t ? t / t.sum(1, keepdim: true) : null!,
-                tensor(m.P.Value.Labels))).ToList();
+            using var context = GroupMeasurementContext.FromStored([.. members.Select(m => (m.Run.Seed, m.P!.Value))]);
             for (int i = 0; i < members.Count; i++)
             {
-                double dis = 0, js = 0;
-                for (int j = 0; j < members.Count; j++)
-                    if (i != j) { dis += FunctionalConsistency.Disagreement(predictions[i], predictions[j]); js += FunctionalConsistency.JensenShannon(predictions[i], predictions[j]); }
-                var details = JsonSerializer.Serialize(new { others = members.Count - 1, seeds = members.Select(m => m.Run.Seed) });
-                if (wanted.Contains("disagreement")) { store.SaveMetric(new StoredMetric(members[i].Run.Key, "disagreement", dis / (members.Count - 1), details, 0)); count++; }
-                if (wanted.Contains("js_divergence")) { store.SaveMetric(new StoredMetric(members[i].Run.Key, "js_divergence", js / (members.Count - 1), details, 0)); count++; }
+                foreach (var metric in metrics)
+                {
+                    var (value, details) = metric.Compute(context, i);
+                    store.SaveMetric(new StoredMetric(members[i].Run.Key, metric.Name, value, details, 0));
+                    count++;
+                }
                 TestPause.At("group");
             }
-            foreach (var p in predictions) p.Dispose();
         }
         return count;
     }

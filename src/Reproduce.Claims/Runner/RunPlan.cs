@@ -64,5 +64,5 @@ public sealed class RunPlan
     public IEnumerable<IGrouping<(string Setting, string Regime), RunSpec>> Groups() =>
         Runs.GroupBy(r => (r.Setting, r.Regime.Name));
 
-    public static bool IsPerGroup(string metric) => MetricCatalog.Get(metric).PerGroup;
+    public static bool IsPerGroup(string metric) => MetricRegistry.Get(metric).PerGroup;
 }

@@ -6,7 +6,7 @@ namespace Reproduce.Claims.Specs;
 
 /// <summary>
 /// Reads and validates claims/*.json against the settings in claims/settings/*.json, the regime registry and the
-/// metric catalog. Every problem is reported with the file and the JSON path; unknown names list the valid ones.
+/// metric registry. Every problem is reported with the file and the JSON path; unknown names list the valid ones.
 /// </summary>
 public static class ClaimLoader
 {
@@ -57,7 +57,7 @@ public static class ClaimLoader
         var kindName = r.String(root, "$", "kind", allowed: Kinds);
         var kind = kindName switch { "comparison" => ClaimKind.Comparison, "best" => ClaimKind.Best, "correlation" => ClaimKind.Correlation, "condition" => ClaimKind.Condition, _ => (ClaimKind?)null };
         var settingNames = r.Strings(root, "$", "settings", allowed: settings.Keys.Order().ToList());
-        var metrics = r.Strings(root, "$", "metrics", allowed: MetricCatalog.Names);
+        var metrics = r.Strings(root, "$", "metrics", allowed: MetricRegistry.Names);
         var reference = r.String(root, "$", "reference", required: kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition, allowed: RegimeRegistry.Names);
         var regimes = r.Strings(root, "$", "regimes", required: false, allowed: RegimeRegistry.Names) ?? [];
         var direction = r.String(root, "$", "direction", allowed: kind == ClaimKind.Correlation ? Directions.Correlation : Directions.Comparison);
@@ -77,7 +77,7 @@ public static class ClaimLoader
                     string path = $"$.premises[{i++}]";
                     if (!r.IsObject(pe, path)) continue;
                     r.OnlyKnown(pe, path, "metric", "atLeast", "atMost", "ratioAtMost", "reason");
-                    var metric = r.String(pe, path, "metric", allowed: MetricCatalog.Names);
+                    var metric = r.String(pe, path, "metric", allowed: MetricRegistry.Names);
                     double? lo = r.Number(pe, path, "atLeast", required: false), hi = r.Number(pe, path, "atMost", required: false), ratio = r.Number(pe, path, "ratioAtMost", required: false);
                     var reason = r.String(pe, path, "reason");
                     int bounds = (lo is null ? 0 : 1) + (hi is null ? 0 : 1) + (ratio is null ? 0 : 1);
@@ -108,7 +108,7 @@ public static class ClaimLoader
             }
         if (kind == ClaimKind.Best && metrics is not null)
             for (int i = 0; i < metrics.Count; i++)
-                if (MetricCatalog.Get(metrics[i]).Better is null) r.Error($"$.metrics[{i}]", $"'{metrics[i]}' has no better direction, so no regime can be best on it");
+                if (MetricRegistry.Get(metrics[i]).Better is null) r.Error($"$.metrics[{i}]", $"'{metrics[i]}' has no better direction, so no regime can be best on it");
 
         if (errors.Count > 0) throw new SpecException(errors);
         return new ClaimSpec

@@ -2,16 +2,14 @@ using System.CommandLine;
 using System.Text.Json;
 using Reproduce.Claims.Baselines;
 using Reproduce.Claims.Metrics;
-using Reproduce.Claims.Runner;
-using Reproduce.Claims.Specs;
 using Reproduce.Training.Checkpoints;
-using Reproduce.Training.Regimes;
 
 namespace Reproduce.Cli.Commands;
 
 /// <summary>
 /// reproduce measure: one safetensors checkpoint plus a data specification in, every per-run sharpness measure and
 /// safety metric out as JSON (stdout). The interface for other tools, and for checking one model without a claim.
+/// The measuring is <see cref="CheckpointMeasurement"/>'s; this verb parses and prints.
 /// </summary>
 internal static class MeasureCommand
 {
@@ -29,30 +27,16 @@ internal static class MeasureCommand
         {
             var options = CommonOptions.Load(parse);
             TorchSharp.torch.set_num_threads(options.Threads);
-            using var loaded = Checkpoint.Load(parse.GetValue(checkpoint)!);
-            string regimeName = loaded.Metadata.GetValueOrDefault("regime", "Base");
-            var regime = RegimeRegistry.Contains(regimeName) ? RegimeRegistry.Get(regimeName) : RegimeRegistry.Get("Base");
-            var settingProfile = new SettingProfile
+            var request = new CheckpointMeasurementRequest
             {
-                Data = parse.GetValue(data)!, Model = loaded.Model.Spec, TrainSize = parse.GetValue(trainSize), TestSize = parse.GetValue(testSize),
-                MeasureSize = parse.GetValue(measureSize), Epochs = 1, BatchSize = 1, LearningRate = 1, Seeds = 2,
-                RobustnessSize = Math.Min(1000, parse.GetValue(testSize)),
+                Data = parse.GetValue(data)!, TrainSize = parse.GetValue(trainSize), TestSize = parse.GetValue(testSize), MeasureSize = parse.GetValue(measureSize),
+                Metrics = parse.GetValue(metricsOption) ?? [],
             };
-            if (!SettingLoader.DataSets.Contains(settingProfile.Data)) throw new ArgumentException($"--data: unknown data set '{settingProfile.Data}'; valid: {string.Join(", ", SettingLoader.DataSets)}.");
-            if (settingProfile.MeasureSize > settingProfile.TrainSize) throw new ArgumentException($"--measure-size {settingProfile.MeasureSize} exceeds --train-size {settingProfile.TrainSize}.");
-            var wanted = parse.GetValue(metricsOption) is { Length: > 0 } m ? m : MetricCatalog.All.Where(d => !d.PerGroup).Select(d => d.Name).ToArray();
-            foreach (var name in wanted) MetricCatalog.Get(name);
-            using var provider = new DataProvider(options);
-            var setting = provider.For(settingProfile);
-            using var computer = new MetricComputer(loaded.Model, settingProfile, regime, setting, seed: 0);
+            using var loaded = Checkpoint.Load(parse.GetValue(checkpoint)!);
+            var measured = CheckpointMeasurement.Measure(loaded, request, options, name => Console.Error.WriteLine($"measuring {name} ..."));
             var results = new Dictionary<string, object>();
-            foreach (var name in wanted)
-            {
-                Console.Error.WriteLine($"measuring {name} ...");
-                var (value, details) = computer.Compute(name);
-                results[name] = new { value, details = JsonDocument.Parse(details).RootElement };
-            }
-            Console.WriteLine(JsonSerializer.Serialize(new { checkpoint = parse.GetValue(checkpoint), metadata = loaded.Metadata, data = settingProfile.Data, settingProfile.TrainSize, settingProfile.TestSize, settingProfile.MeasureSize, metrics = results }, BaselineStore.Json));
+            foreach (var m in measured) results[m.Name] = new { value = m.Value, details = JsonDocument.Parse(m.Details).RootElement };
+            Console.WriteLine(JsonSerializer.Serialize(new { checkpoint = parse.GetValue(checkpoint), metadata = loaded.Metadata, data = request.Data, request.TrainSize, request.TestSize, request.MeasureSize, metrics = results }, BaselineStore.Json));
             return 0;
         });
         return command;

@@ -25,7 +25,7 @@ public sealed class StoreSnapshot
 
     /// <summary>Metrics of one run measured on its own model (per-group ones, computed over all seeds at the end, left out).</summary>
     public int MeasuredMetricsOf(string runKey) => Metrics.Keys.Count(k => k.StartsWith(runKey + " / ", StringComparison.Ordinal)
-        && !Reproduce.Claims.Metrics.MetricCatalog.Get(k[(runKey.Length + 3)..]).PerGroup);
+        && !Reproduce.Claims.Metrics.MetricRegistry.Get(k[(runKey.Length + 3)..]).PerGroup);
 
     public static StoreSnapshot Read(string path)
     {
