@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Text.Json;
 using NUnit.Framework;
+using Reproduce.Claims.Metrics;
 using Reproduce.Tests.Support;
 using Reproduce.Training.Checkpoints;
 using Reproduce.Training.Models;
+using Reproduce.Training.Optimisers;
+using Reproduce.Training.Regimes;
 
 namespace Reproduce.Tests.Cli;
 
@@ -53,5 +56,37 @@ public class CommandLineTests
             Assert.That(metrics.GetProperty("test_accuracy").GetProperty("value").GetDouble(), Is.InRange(0.0, 1.0));
         }
         finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Test]
+    public void ListingsAreTheRegistries()
+    {
+        var metrics = Run("list", "metrics", "--json");
+        Assert.That(metrics.Code, Is.EqualTo(0), metrics.Err);
+        var rows = JsonDocument.Parse(metrics.Out).RootElement.EnumerateArray().ToList();
+        Assert.That(rows.Select(r => r.GetProperty("name").GetString()), Is.EqualTo(MetricRegistry.Names));
+        foreach (var (row, metric) in rows.Zip(MetricRegistry.All))
+        {
+            Assert.That(row.GetProperty("family").GetString(), Is.EqualTo(metric.Family.ToString().ToLowerInvariant()), metric.Name);
+            Assert.That(row.GetProperty("kind").GetString(), Is.EqualTo(metric.PerGroup ? "per-group" : "per-run"), metric.Name);
+            Assert.That(row.GetProperty("better").ValueKind == JsonValueKind.Null ? null : row.GetProperty("better").GetString(), Is.EqualTo(metric.Better), metric.Name);
+            Assert.That(row.GetProperty("parameters").EnumerateObject().Select(p => (p.Name, p.Value.GetString())), Is.EqualTo(metric.Parameters.Select(p => (p.Name, (string?)p.FormattedValue))), metric.Name);
+            Assert.That(row.GetProperty("description").GetString(), Is.EqualTo(metric.Description), metric.Name);
+        }
+        var text = Run("list", "metrics");
+        Assert.That(text.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]), Is.EqualTo(MetricRegistry.Names));
+        var regimes = Run("list", "regimes", "--json");
+        Assert.That(JsonDocument.Parse(regimes.Out).RootElement.EnumerateArray().Select(r => r.GetProperty("name").GetString()), Is.EqualTo(RegimeRegistry.Names));
+        var optimisers = Run("list", "optimisers", "--json");
+        Assert.That(JsonDocument.Parse(optimisers.Out).RootElement.EnumerateArray().Select(r => r.GetProperty("name").GetString()), Is.EqualTo(OptimiserRegistry.Names));
+        Assert.That(Run("list", "losses").Code, Is.EqualTo(2));
+    }
+
+    [Test]
+    public void SchemaPrintsTheCheckedInSchema()
+    {
+        var schema = Run("schema");
+        Assert.That(schema.Code, Is.EqualTo(0), schema.Err);
+        Assert.That(schema.Out, Is.EqualTo(File.ReadAllText(Repository.Path("claims", "claim.schema.json"))));
     }
 }
