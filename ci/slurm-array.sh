@@ -2,6 +2,8 @@
 # Slurm job array for the full grid: one shard per array task, then (as a dependent job) merge and report.
 #   sbatch --array=1-8 ci/slurm-array.sh            # the shards
 #   sbatch --dependency=afterok:<jobid> ci/slurm-array.sh merge
+# Build first with the CUDA backend (the nightly profile selects Device=cuda):
+#   dotnet build src/Reproduce.Cli -c Release -p:TorchBackend=cuda
 #SBATCH --job-name=reproduce
 #SBATCH --gres=gpu:1
 #SBATCH --cpus-per-task=8

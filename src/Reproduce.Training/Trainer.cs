@@ -9,6 +9,9 @@ namespace Reproduce.Training;
 /// Seeded mini-batch training. The shuffle order and the augmentation come from one generator seeded by the
 /// options, so the same seed and thread count give bit-identical weights. A non-finite loss stops the run and is
 /// recorded as divergence ("diverged at step k"), never handed on as NaN weights.
+/// The device follows the model: the data set stays in host memory, the generator is a CPU generator (so a seed gives
+/// the same shuffle and augmentation on every device), and each batch is moved to the device of the model's parameters
+/// after it is cut and augmented (on the CPU the move is the identity: libtorch's to() returns the tensor itself).
 /// </summary>
 public sealed class Trainer
 {
@@ -22,6 +25,8 @@ public sealed class Trainer
         if (options.Augment && data.Inputs.dim() != 4)
             throw new ArgumentException($"{data.Name}: augmentation needs image inputs (N, C, H, W); this data has shape [{string.Join(", ", data.Inputs.shape)}].");
         var parameters = model.parameters().ToList();
+        if (parameters.Count == 0) throw new ArgumentException("The model has no parameters to train.", nameof(model));
+        var device = parameters[0].device;
         var optimizer = OptimiserRegistry.Create(options.Optimiser, parameters,
             new OptimiserSettings(options.LearningRate, options.Momentum, options.WeightDecay) { OptimiserParameters = options.OptimiserParameters });
         var sam = options.SamRho > 0 ? new Sam(parameters, optimizer, options.SamRho) : null;
@@ -51,8 +56,9 @@ public sealed class Trainer
                 using var stepScope = NewDisposeScope();
                 var index = order.narrow(0, start, Math.Min(batch, n - start));
                 var x = data.Inputs.index_select(0, index);
-                var y = data.Targets.index_select(0, index);
+                var y = data.Targets.index_select(0, index).to(device);
                 if (augment is not null) x = augment.Apply(x, generator);
+                x = x.to(device);
                 if (scheduled)
                     foreach (var group in optimizer.ParamGroups)
                         group.LearningRate = LearningRateSchedule.At(options.Schedule, options.LearningRate, step, totalSteps);
@@ -75,7 +81,8 @@ public sealed class Trainer
                     correct = correct is null ? c.MoveToOuterDisposeScope() : correct.add_(c);
                 }
             }
-            var stepLosses = stack(losses).data<double>().ToArray();
+            // One copy to the host per epoch (Reproduce.Training does not reference the measurement library's HostRead).
+            var stepLosses = stack(losses).cpu().data<double>().ToArray();
             int bad = Array.FindIndex(stepLosses, v => !double.IsFinite(v));
             if (bad >= 0)
             {
@@ -113,9 +120,10 @@ public sealed class Trainer
         return list;
     }
 
-    /// <summary>Accuracy of the model (evaluation mode, no grad) on a data set, in batches.</summary>
+    /// <summary>Accuracy of the model (evaluation mode, no grad) on a data set, in batches moved to the model's device.</summary>
     public static double Accuracy(nn.Module<Tensor, Tensor> model, Dataset data, int batchSize = 1000)
     {
+        var device = model.parameters().First().device;
         model.eval();
         using var noGrad = no_grad();
         long correct = 0;
@@ -123,8 +131,8 @@ public sealed class Trainer
         {
             using var scope = NewDisposeScope();
             long len = Math.Min(batchSize, data.Count - start);
-            var pred = model.forward(data.Inputs.narrow(0, start, len)).argmax(1);
-            correct += pred.eq(data.Targets.narrow(0, start, len)).sum().item<long>();
+            var pred = model.forward(data.Inputs.narrow(0, start, len).to(device)).argmax(1);
+            correct += pred.eq(data.Targets.narrow(0, start, len).to(device)).sum().item<long>();
         }
         return (double)correct / data.Count;
     }

@@ -18,6 +18,8 @@ public sealed record SettingData(Dataset Train, Dataset Test, ImageFormat? Forma
 /// Loads each data set once per process and cuts the subsets a setting asks for: the first TrainSize (TestSize)
 /// samples of a permutation seeded with <see cref="DataSeed"/>, the same for every run, regime and seed (seeds vary
 /// initialisation, order and augmentation, not the data). Inputs are shaped as the model spec's input shape.
+/// The data sets live in host memory whatever the configured device: the trainer and the measures move each batch to
+/// the device of the model they feed (the device follows the model; see README "Devices").
 /// </summary>
 public sealed class DataProvider(ReproduceOptions options) : IDisposable
 {

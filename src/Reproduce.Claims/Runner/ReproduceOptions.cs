@@ -19,6 +19,10 @@ public sealed class ReproduceOptions
     public int Threads { get; set; } = 2;
     /// <summary>Runs trained side by side; each gets Threads / Workers threads.</summary>
     public int Workers { get; set; } = 1;
+    /// <summary>
+    /// Where models are trained and measured: "cpu", "cuda" (the current CUDA device) or "cuda:N". CUDA needs a build
+    /// with -p:TorchBackend=cuda and a GPU that torch.cuda.is_available() reports; otherwise Validate says so.
+    /// </summary>
     public string Device { get; set; } = "cpu";
     public string FashionMnistFolder { get; set; } = Training.Data.FashionMnist.DefaultFolder;
     public string Cifar10Folder { get; set; } = "";
@@ -33,6 +37,12 @@ public sealed class ReproduceOptions
     public string Root { get; set; } = ".";
 
     public string Resolve(string path) => Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(Root, path));
+    /// <summary>
+    /// The torch device <see cref="Device"/> names, for placing models (ModelSpec.Build, Checkpoint.Load); everything
+    /// else follows the model. A method, not a property, so configuration binding never evaluates it.
+    /// </summary>
+    public TorchSharp.torch.Device TorchDevice() => Measurement.Devices.DeviceSetting.Parse(Device);
+
     public string StorePath => Path.Combine(Resolve(OutputFolder), $"{Profile}.sqlite");
     public string CheckpointFolder => Path.Combine(Resolve(OutputFolder), "checkpoints");
 
@@ -42,9 +52,7 @@ public sealed class ReproduceOptions
         if (!Profiles.Contains(Profile)) errors.Add($"Profile: unknown profile '{Profile}'; valid: {string.Join(", ", Profiles)}");
         if (Threads < 1) errors.Add($"Threads: must be at least 1, not {Threads}");
         if (Workers < 1 || Workers > Threads) errors.Add($"Workers: must be between 1 and Threads ({Threads}), not {Workers}");
-        if (Device is not ("cpu" or "cuda")) errors.Add($"Device: unknown device '{Device}'; valid: cpu, cuda");
-        else if (Device == "cuda")
-            errors.Add("Device: cuda is not supported by this build yet (tensors are not moved to the GPU; no GPU was available to test it). Use cpu; build with -p:TorchBackend=cuda once GPU support lands");
+        if (Measurement.Devices.DeviceSetting.Problem(Device) is { } deviceProblem) errors.Add($"Device: {deviceProblem}");
         if (!(Alpha > 0 && Alpha < 1)) errors.Add($"Alpha: must lie in (0, 1), not {Alpha}");
         if (errors.Count > 0) throw new ArgumentException("Configuration: " + string.Join("; ", errors));
     }

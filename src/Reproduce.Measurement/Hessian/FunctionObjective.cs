@@ -1,3 +1,4 @@
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Hessian;
@@ -14,6 +15,7 @@ public sealed class FunctionObjective : IObjective
         if (parameters.Any(p => !p.requires_grad)) throw new ArgumentException("Every parameter tensor must require grad.", nameof(parameters));
         Dtype = parameters[0].dtype;
         if (parameters.Any(p => p.dtype != Dtype)) throw new ArgumentException("All parameter tensors must share one dtype.", nameof(parameters));
+        Device = ParameterPlacement.Of(parameters, "The objective").Device;
         ParameterVector.EnsureFinite(parameters, "Parameter");
         Parameters = parameters;
         Dimension = ParameterVector.CountEntries(parameters);
@@ -23,6 +25,7 @@ public sealed class FunctionObjective : IObjective
     public IReadOnlyList<Tensor> Parameters { get; }
     public long Dimension { get; }
     public ScalarType Dtype { get; }
+    public Device Device { get; }
     public int TermCount => 1;
 
     public Tensor Term(int index) => index == 0 ? _loss() : throw new ArgumentOutOfRangeException(nameof(index));

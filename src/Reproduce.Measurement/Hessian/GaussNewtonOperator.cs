@@ -18,7 +18,7 @@ public sealed class GaussNewtonOperator(ModelObjective objective) : ObjectiveOpe
         OperatorInput.Check(this, v);
         var parameters = Objective.Parameters;
         using var scope = NewDisposeScope();
-        var result = zeros(Dimension, dtype: Dtype, device: v.device);
+        var result = zeros(Dimension, dtype: Dtype, device: Device);
         var vFlat = v.detach();
         for (int b = 0; b < Objective.TermCount; b++)
         {

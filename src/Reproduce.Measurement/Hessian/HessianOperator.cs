@@ -18,7 +18,7 @@ public sealed class HessianOperator(IObjective objective) : ObjectiveOperator<IO
         var parameters = Objective.Parameters;
         using (var scope = NewDisposeScope())
         {
-            Tensor result = zeros(Dimension, dtype: Dtype, device: v.device);
+            Tensor result = zeros(Dimension, dtype: Dtype, device: Device);
             var vParts = ParameterVector.Unflatten(v.detach(), parameters);
             for (int t = 0; t < Objective.TermCount; t++)
             {
@@ -44,7 +44,7 @@ public sealed class HessianOperator(IObjective objective) : ObjectiveOperator<IO
         var parameters = Objective.Parameters;
         using (var scope = NewDisposeScope())
         {
-            Tensor result = zeros(Dimension, dtype: Dtype);
+            Tensor result = zeros(Dimension, dtype: Dtype, device: Device);
             for (int t = 0; t < Objective.TermCount; t++)
             {
                 using var termScope = NewDisposeScope();

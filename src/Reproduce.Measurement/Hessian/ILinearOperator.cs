@@ -4,14 +4,17 @@ namespace Reproduce.Measurement.Hessian;
 
 /// <summary>
 /// A symmetric linear operator known only through its action v -> A v (curvlinops' view of a Hessian).
-/// Vectors are 1-D tensors of length <see cref="Dimension"/> in <see cref="Dtype"/>.
+/// Vectors are 1-D tensors of length <see cref="Dimension"/> in <see cref="Dtype"/> on <see cref="Device"/>.
 /// </summary>
 public interface ILinearOperator
 {
     long Dimension { get; }
     ScalarType Dtype { get; }
 
-    /// <summary>A v. The input's length and dtype are checked; the result is a new tensor the caller owns.</summary>
+    /// <summary>Where the operator's vectors live: the device of the parameters (or matrix) it is built on.</summary>
+    Device Device { get; }
+
+    /// <summary>A v. The input's length, dtype and device are checked; the result is a new tensor the caller owns.</summary>
     Tensor Apply(Tensor v);
 
     /// <summary>How many times <see cref="Apply"/> has run (the cost unit of every eigensolver).</summary>

@@ -17,6 +17,9 @@ public interface IObjective
 
     ScalarType Dtype { get; }
 
+    /// <summary>The device of <see cref="Parameters"/>: every vector in parameter space lives there.</summary>
+    Device Device { get; }
+
     int TermCount { get; }
 
     /// <summary>Term <paramref name="index"/> as a scalar with its autograd graph; the caller owns and disposes it.</summary>

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Hessian;
 
-/// <summary>A symmetric dense matrix as an operator: the exact reference for eigensolver and trace tests.</summary>
+/// <summary>A symmetric dense matrix as an operator: the exact reference for eigensolver and trace tests. Its vectors live on the matrix's device.</summary>
 public sealed class MatrixOperator : ILinearOperator, IDisposable
 {
     private readonly Tensor _matrix;
@@ -14,10 +14,12 @@ public sealed class MatrixOperator : ILinearOperator, IDisposable
             throw new ArgumentException($"A matrix operator needs a square matrix; got shape [{string.Join(", ", matrix.shape)}].", nameof(matrix));
         ParameterVector.EnsureFinite(new[] { matrix }, "Matrix");
         _matrix = matrix.detach().clone().DetachFromDisposeScope();
+        Device = _matrix.device;
     }
 
     public long Dimension => _matrix.shape[0];
     public ScalarType Dtype => _matrix.dtype;
+    public Device Device { get; }
     public long ApplyCount { get; private set; }
 
     public Tensor Apply(Tensor v)

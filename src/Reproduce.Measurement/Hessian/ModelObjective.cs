@@ -1,4 +1,5 @@
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Hessian;
@@ -10,6 +11,7 @@ namespace Reproduce.Measurement.Hessian;
 /// training mode (dropout active, BatchNorm using batch statistics) is the Hessian of a different function.
 /// Optionally restricted to a subset of the parameters (e.g. the classifier layer), named as in
 /// <c>named_parameters()</c>.
+/// The device follows the model: batches are taken from the source on the parameters' device.
 /// </summary>
 public sealed class ModelObjective : IObjective
 {
@@ -41,6 +43,7 @@ public sealed class ModelObjective : IObjective
         Dtype = Parameters[0].dtype;
         if (Parameters.Any(p => p.dtype != Dtype))
             throw new ArgumentException("All differentiated parameters must share one dtype.", nameof(model));
+        Device = ParameterPlacement.Of(Parameters, "The differentiated parameters").Device;
         Dimension = ParameterVector.CountEntries(Parameters);
         ParameterVector.EnsureFinite(Parameters, "Parameter");
         for (int b = 0; b < data.BatchCount; b++)
@@ -58,6 +61,7 @@ public sealed class ModelObjective : IObjective
     public IReadOnlyList<Tensor> Parameters { get; }
     public long Dimension { get; }
     public ScalarType Dtype { get; }
+    public Device Device { get; }
     public int TermCount => Data.BatchCount;
 
     /// <summary>The model's outputs on batch <paramref name="index"/>, in evaluation mode.</summary>
@@ -65,12 +69,12 @@ public sealed class ModelObjective : IObjective
     {
         if (_model.training)
             throw new InvalidOperationException("The model was switched to training mode after the objective was built; measures need evaluation mode (call model.eval()).");
-        return _model.forward(Data.GetBatch(index).Inputs);
+        return _model.forward(Data.GetBatch(index, Device).Inputs);
     }
 
     public Tensor Term(int index)
     {
-        var batch = Data.GetBatch(index);
+        var batch = Data.GetBatch(index, Device);
         using var outputs = Outputs(index);
         return SampleLoss.Sum(Loss, outputs, batch.Targets) / (double)Data.SampleCount;
     }

@@ -2,7 +2,7 @@ using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Hessian;
 
-/// <summary>What every curvature operator of an objective shares: its size and dtype come from the objective, and it counts its applications.</summary>
+/// <summary>What every curvature operator of an objective shares: its size, dtype and device come from the objective (so from its parameters), and it counts its applications.</summary>
 public abstract class ObjectiveOperator<TObjective> : ILinearOperator where TObjective : IObjective
 {
     protected ObjectiveOperator(TObjective objective)
@@ -13,6 +13,7 @@ public abstract class ObjectiveOperator<TObjective> : ILinearOperator where TObj
     protected TObjective Objective { get; }
     public long Dimension => Objective.Dimension;
     public ScalarType Dtype => Objective.Dtype;
+    public Device Device => Objective.Device;
     public long ApplyCount { get; protected set; }
 
     public abstract Tensor Apply(Tensor v);

@@ -1,3 +1,4 @@
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Hessian;
@@ -12,5 +13,7 @@ internal static class OperatorInput
             throw new ArgumentException($"The operator acts on vectors of length {op.Dimension}; got shape [{string.Join(", ", v.shape)}].", nameof(v));
         if (v.dtype != op.Dtype)
             throw new ArgumentException($"The operator works in {op.Dtype}; got a {v.dtype} vector.", nameof(v));
+        if (!DeviceTransfer.IsOn(v, op.Device))
+            throw new ArgumentException($"The operator's vectors live on {op.Device} (its parameters' device); got a vector on {v.device}.", nameof(v));
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Hessian;
@@ -22,6 +23,8 @@ public sealed class QuadraticObjective : IObjective, IDisposable
             throw new ArgumentException($"x0 must be a vector of length {n}; got shape [{string.Join(", ", x0.shape)}].", nameof(x0));
         if (a.dtype != b.dtype || a.dtype != x0.dtype)
             throw new ArgumentException("A, b and x0 must share one dtype.");
+        if (!DeviceTransfer.Same(a.device, b.device) || !DeviceTransfer.Same(a.device, x0.device))
+            throw new ArgumentException($"A, b and x0 must live on one device; got {a.device}, {b.device} and {x0.device}.");
         ParameterVector.EnsureFinite(new[] { a, b, x0 }, "Quadratic input");
         _a = a.detach().clone().DetachFromDisposeScope();
         _b = b.detach().clone().DetachFromDisposeScope();
@@ -29,11 +32,13 @@ public sealed class QuadraticObjective : IObjective, IDisposable
         Parameters = new[] { _x };
         Dimension = n;
         Dtype = a.dtype;
+        Device = a.device;
     }
 
     public IReadOnlyList<Tensor> Parameters { get; }
     public long Dimension { get; }
     public ScalarType Dtype { get; }
+    public Device Device { get; }
     public int TermCount => 1;
 
     public Tensor Term(int index)

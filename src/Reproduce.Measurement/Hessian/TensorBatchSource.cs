@@ -1,4 +1,5 @@
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Hessian;
@@ -6,10 +7,15 @@ namespace Reproduce.Measurement.Hessian;
 /// <summary>
 /// Batches cut from whole input and target tensors, in order, with caller-chosen sizes (uneven sizes are
 /// allowed on purpose: they catch code that averages over batches instead of samples).
+/// The batches stay where the given tensors are (the data sets live in host memory); a model on another device gets
+/// copies there, made on first request and kept until disposal, so the many passes of an eigensolver or estimator
+/// copy each batch once. Asked for the device the batches already live on, the source returns the batches themselves.
 /// </summary>
 public sealed class TensorBatchSource : IBatchSource, IDisposable
 {
     private readonly List<Batch> _batches = new();
+    private readonly Dictionary<string, Batch?[]> _copies = new();
+    private readonly object _copiesGate = new();
 
     public TensorBatchSource(Tensor inputs, Tensor targets, IReadOnlyList<int> batchSizes)
     {
@@ -20,6 +26,8 @@ public sealed class TensorBatchSource : IBatchSource, IDisposable
             throw new ArgumentException("The data source is empty: inputs have no samples.", nameof(inputs));
         if (targets.dim() == 0 || targets.shape[0] != inputs.shape[0])
             throw new ArgumentException($"Inputs have {inputs.shape[0]} samples but targets have shape [{string.Join(", ", targets.shape)}].", nameof(targets));
+        if (!DeviceTransfer.Same(inputs.device, targets.device))
+            throw new ArgumentException($"Inputs are on {inputs.device} but targets on {targets.device}; a data source lives on one device.", nameof(targets));
         if (batchSizes.Count == 0 || batchSizes.Any(s => s <= 0))
             throw new ArgumentException("Batch sizes must be a non-empty list of positive numbers.", nameof(batchSizes));
         if (batchSizes.Sum(s => (long)s) != inputs.shape[0])
@@ -53,9 +61,27 @@ public sealed class TensorBatchSource : IBatchSource, IDisposable
     public long SampleCount { get; }
     public Batch GetBatch(int index) => _batches[index];
 
+    public Batch GetBatch(int index, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var batch = _batches[index];
+        if (DeviceTransfer.IsOn(batch.Inputs, device)) return batch;   // inputs and targets share a device (checked on construction)
+        lock (_copiesGate)
+        {
+            if (!_copies.TryGetValue(device.ToString(), out var copies)) _copies[device.ToString()] = copies = new Batch?[_batches.Count];
+            if (copies[index] is { } copy) return copy;
+            // The copies belong to the source, not to whatever dispose scope the caller is in.
+            copy = new Batch(batch.Inputs.OnDevice(device).DetachFromDisposeScope(), batch.Targets.OnDevice(device).DetachFromDisposeScope());
+            copies[index] = copy;
+            return copy;
+        }
+    }
+
     public void Dispose()
     {
         foreach (var b in _batches) { b.Inputs.Dispose(); b.Targets.Dispose(); }
         _batches.Clear();
+        foreach (var copy in _copies.Values.SelectMany(c => c).OfType<Batch>()) { copy.Inputs.Dispose(); copy.Targets.Dispose(); }
+        _copies.Clear();
     }
 }

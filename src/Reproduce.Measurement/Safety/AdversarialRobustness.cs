@@ -1,6 +1,7 @@
 using Reproduce.Measurement.Autograd;
 using Reproduce.Measurement.Hessian;
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Safety;
@@ -15,6 +16,7 @@ public sealed record AdversarialResult(string Attack, int Steps, double StepSize
 /// random start in the eps-box, Steps steps of x' = proj(x' + alpha sign(grad_x loss)). Accuracy under attack is
 /// reported per epsilon; eps = 0 gives clean accuracy. The paper uses no attack; the MNIST-family convention is
 /// eps 0.3, 40 steps of 0.01 with random start.
+/// Batches go to the network's device; the random start is drawn by a CPU generator and moved there.
 /// </summary>
 public sealed class AdversarialRobustness
 {
@@ -29,6 +31,7 @@ public sealed class AdversarialRobustness
     public AdversarialResult Evaluate(nn.Module<Tensor, Tensor> network, IBatchSource data, ImageFormat format, IReadOnlyList<double> epsilons)
     {
         if (epsilons.Count == 0 || epsilons.Any(e => e < 0 || !double.IsFinite(e))) throw new ArgumentException("Epsilons must be a non-empty list of finite values >= 0.");
+        var device = ParameterPlacement.Of(network).Device;
         network.eval();
         var entries = new List<AdversarialAccuracy>();
         foreach (var eps in epsilons)
@@ -38,7 +41,7 @@ public sealed class AdversarialRobustness
             for (int b = 0; b < data.BatchCount; b++)
             {
                 using var scope = NewDisposeScope();
-                var batch = data.GetBatch(b);
+                var batch = data.GetBatch(b, device);
                 var adversarial = Perturb(network, format, batch.Inputs, batch.Targets, eps, generator);
                 using var noGrad = no_grad();
                 correct += network.forward(adversarial).argmax(1).eq(batch.Targets).sum().item<long>();
@@ -56,7 +59,7 @@ public sealed class AdversarialRobustness
         var clean = format.ToPixels(inputs).detach();
         if (epsilon == 0) return format.FromPixels(clean).to(inputs.dtype).MoveToOuterDisposeScope();
         double alpha = Steps == 0 ? epsilon : (StepFraction > 0 ? StepFraction : 2.5 / Steps) * epsilon;
-        var x = Steps == 0 ? clean.clone() : (clean + (rand(clean.shape, dtype: clean.dtype, generator: generator) * 2 - 1) * epsilon).clamp(0, 1);
+        var x = Steps == 0 ? clean.clone() : (clean + (rand(clean.shape, dtype: clean.dtype, generator: generator).OnDevice(clean.device) * 2 - 1) * epsilon).clamp(0, 1);
         int iterations = Math.Max(1, Steps);
         for (int t = 0; t < iterations; t++)
         {

@@ -1,4 +1,5 @@
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Safety;
@@ -6,6 +7,8 @@ namespace Reproduce.Measurement.Safety;
 /// <summary>
 /// One image corruption at five severities, acting on (N, C, H, W) pixels in [0, 1] and returning pixels in
 /// [0, 1]. Random corruptions draw from the generator they are given, so a suite run with one seed is repeatable.
+/// <see cref="Corrupt"/> works in host memory with a CPU generator (pixels on another device are copied to the CPU and
+/// the result copied back), so a seed corrupts an image into the same pixels whatever device the model is on.
 /// </summary>
 public sealed record Corruption(string Name, string Kind, Func<Tensor, int, Generator, Tensor> Apply)
 {
@@ -15,7 +18,7 @@ public sealed record Corruption(string Name, string Kind, Func<Tensor, int, Gene
     {
         if (severity is < 1 or > Severities) throw new ArgumentOutOfRangeException(nameof(severity), severity, "Severity runs from 1 to 5.");
         using var scope = NewDisposeScope();
-        return Apply(pixels, severity, generator).clamp(0, 1).MoveToOuterDisposeScope();
+        return Apply(pixels.OnDevice(CPU), severity, generator).clamp(0, 1).OnDevice(pixels.device).MoveToOuterDisposeScope();
     }
 }
 
@@ -75,7 +78,7 @@ public static class Corruptions
         int radius = (int)Math.Ceiling(3 * sigma);
         var k1 = Enumerable.Range(-radius, 2 * radius + 1).Select(i => Math.Exp(-i * i / (2 * sigma * sigma))).ToArray();
         double sum = k1.Sum();
-        var k = tensor(k1.Select(v => v / sum).ToArray(), x.dtype);
+        var k = tensor(k1.Select(v => v / sum).ToArray(), x.dtype, device: x.device);
         long c = x.shape[1];
         var kernel = k.outer(k).expand(c, 1, 2 * radius + 1, 2 * radius + 1).contiguous();
         return nn.functional.conv2d(x, kernel, padding: [radius, radius], groups: c);
@@ -84,7 +87,7 @@ public static class Corruptions
     /// <summary>Resamples with the 2x3 matrix theta mapping output to input coordinates in [-1, 1]^2; outside is black.</summary>
     private static Tensor Affine(Tensor x, double[] theta)
     {
-        var t = tensor(theta, x.dtype).reshape(1, 2, 3).expand(x.shape[0], 2, 3).contiguous();
+        var t = tensor(theta, x.dtype, device: x.device).reshape(1, 2, 3).expand(x.shape[0], 2, 3).contiguous();
         var grid = nn.functional.affine_grid(t, [x.shape[0], x.shape[1], x.shape[2], x.shape[3]], align_corners: false);
         return nn.functional.grid_sample(x, grid, mode: GridSampleMode.Bilinear, padding_mode: GridSamplePaddingMode.Zeros, align_corners: false);
     }

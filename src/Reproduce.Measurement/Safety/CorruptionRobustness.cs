@@ -1,5 +1,6 @@
 using Reproduce.Measurement.Hessian;
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Safety;
@@ -16,6 +17,7 @@ public sealed record CorruptionResult(double MeanAccuracy, double CleanAccuracy,
 /// Mean accuracy over a corruption suite x 5 severities (the CIFAR-10-C protocol: unweighted mean over all
 /// (corruption, severity) pairs). Each (corruption, severity) draws from its own generator seeded from
 /// (seed, corruption index, severity), so results do not depend on the order or subset evaluated.
+/// Images are corrupted in host memory (CPU generators) and the corrupted inputs moved to the network's device.
 /// </summary>
 public sealed class CorruptionRobustness
 {
@@ -42,13 +44,14 @@ public sealed class CorruptionRobustness
 
     private static double Accuracy(nn.Module<Tensor, Tensor> network, IBatchSource data, ImageFormat format, Func<Tensor, Tensor> corrupt)
     {
+        var device = ParameterPlacement.Of(network).Device;
         long correct = 0;
         for (int b = 0; b < data.BatchCount; b++)
         {
             using var scope = NewDisposeScope();
-            var batch = data.GetBatch(b);
-            var inputs = format.FromPixels(corrupt(format.ToPixels(batch.Inputs))).to(batch.Inputs.dtype);
-            correct += network.forward(inputs).argmax(1).eq(batch.Targets).sum().item<long>();
+            var host = data.GetBatch(b, CPU);
+            var inputs = format.FromPixels(corrupt(format.ToPixels(host.Inputs))).to(host.Inputs.dtype).OnDevice(device);
+            correct += network.forward(inputs).argmax(1).eq(data.GetBatch(b, device).Targets).sum().item<long>();
         }
         return (double)correct / data.SampleCount;
     }

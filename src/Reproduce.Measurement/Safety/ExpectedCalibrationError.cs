@@ -1,4 +1,5 @@
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Safety;
@@ -27,8 +28,8 @@ public sealed class ExpectedCalibrationError
         using (var scope = NewDisposeScope())
         {
             var (values, indices) = p.Probabilities.max(1);
-            confidence = values.data<double>().ToArray();
-            correct = indices.eq(p.Labels).to(ScalarType.Float64).data<double>().ToArray();
+            confidence = HostRead.ToArray<double>(values);
+            correct = HostRead.ToArray<double>(indices.eq(p.Labels).to(ScalarType.Float64));
         }
         int n = confidence.Length;
         var assignment = new int[n];

@@ -1,5 +1,6 @@
 using Reproduce.Measurement.Hessian;
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Safety;
@@ -7,7 +8,9 @@ namespace Reproduce.Measurement.Safety;
 /// <summary>
 /// Class probabilities (N, K) in float64 with integer labels (N), checked on construction: non-empty, finite,
 /// non-negative, rows summing to 1 (within 1e-4, float32 softmax rounding), labels within 0..K-1. Logits are kept
-/// when known (the Fisher-Rao norm needs them). Owns its tensors.
+/// when known (the Fisher-Rao norm needs them). Owns its tensors, which live in host memory whatever device the model
+/// ran on: predictions feed statistics and the result store, and a softmax computed on the CPU from the same logits
+/// gives the same probabilities for a model on any device.
 /// </summary>
 public sealed class Predictions : IDisposable
 {
@@ -22,17 +25,18 @@ public sealed class Predictions : IDisposable
         if (labels.is_floating_point()) throw new ArgumentException("Labels must be integer class indices.");
         using (var scope = NewDisposeScope())
         {
-            var p = probabilities.to(ScalarType.Float64);
+            var p = probabilities.OnDevice(CPU).to(ScalarType.Float64);
             if (!p.isfinite().all().item<bool>()) throw new NonFiniteValueException("Probabilities contain NaN or Inf.");
             if (p.lt(0).any().item<bool>()) throw new ArgumentException("Probabilities must be non-negative.");
             double worst = (p.sum(1) - 1).abs().max().item<double>();
             if (worst > SumTolerance) throw new ArgumentException($"Probabilities must sum to 1 per sample; the worst row is off by {worst:g3}.");
-            long lo = labels.min().item<long>(), hi = labels.max().item<long>();
+            var hostLabels = labels.OnDevice(CPU);
+            long lo = hostLabels.min().item<long>(), hi = hostLabels.max().item<long>();
             if (lo < 0 || hi >= k) throw new ArgumentException($"Labels must lie in [0, {k - 1}]; got range [{lo}, {hi}].");
         }
-        Probabilities = probabilities.to(ScalarType.Float64).detach().DetachFromDisposeScope();
-        Labels = labels.to(ScalarType.Int64).detach().DetachFromDisposeScope();
-        Logits = logits?.to(ScalarType.Float64).detach().DetachFromDisposeScope();
+        Probabilities = probabilities.OnDevice(CPU).to(ScalarType.Float64).detach().DetachFromDisposeScope();
+        Labels = labels.OnDevice(CPU).to(ScalarType.Int64).detach().DetachFromDisposeScope();
+        Logits = logits?.OnDevice(CPU).to(ScalarType.Float64).detach().DetachFromDisposeScope();
     }
 
     public Tensor Probabilities { get; }
@@ -44,7 +48,7 @@ public sealed class Predictions : IDisposable
     public static Predictions FromLogits(Tensor logits, Tensor labels)
     {
         using var scope = NewDisposeScope();
-        var f = logits.to(ScalarType.Float64);
+        var f = logits.OnDevice(CPU).to(ScalarType.Float64);
         if (!f.isfinite().all().item<bool>()) throw new NonFiniteValueException("Logits contain NaN or Inf.");
         return new Predictions(f.softmax(1), labels, f);
     }
@@ -53,6 +57,7 @@ public sealed class Predictions : IDisposable
     public static Predictions Collect(nn.Module<Tensor, Tensor> network, IBatchSource data)
     {
         if (data.BatchCount == 0) throw new ArgumentException("Predictions need data; the source is empty.");
+        var device = ParameterPlacement.Of(network).Device;
         bool wasTraining = network.training;
         network.eval();
         try
@@ -63,9 +68,9 @@ public sealed class Predictions : IDisposable
             var labels = new List<Tensor>();
             for (int b = 0; b < data.BatchCount; b++)
             {
-                var batch = data.GetBatch(b);
-                logits.Add(network.forward(batch.Inputs));
-                labels.Add(batch.Targets);
+                // Inputs go to the network's device; labels are kept as the source holds them (predictions live in host memory).
+                logits.Add(network.forward(data.GetBatch(b, device).Inputs));
+                labels.Add(data.GetBatch(b).Targets);
             }
             return FromLogits(cat(logits, 0), cat(labels, 0));
         }

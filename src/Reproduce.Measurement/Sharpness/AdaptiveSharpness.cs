@@ -1,5 +1,6 @@
 using Reproduce.Measurement.Hessian;
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Sharpness;
@@ -48,7 +49,7 @@ public sealed class AdaptiveSharpness
             for (int d = 0; d < Draws; d++)
             {
                 using var drawScope = NewDisposeScope();
-                snapshot.SetOffset(randn(scale.shape, dtype: scale.dtype, generator: generator) * scale * Rho);
+                snapshot.SetOffset(randn(scale.shape, dtype: scale.dtype, generator: generator).OnDevice(objective.Device) * scale * Rho);
                 values[d] = PerturbationAscent.Loss(objective) - baseLoss;
             }
         var (mean, se) = SampleStatistics.MeanAndStandardError(values);

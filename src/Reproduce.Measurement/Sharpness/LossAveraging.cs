@@ -1,5 +1,6 @@
 using Reproduce.Measurement.Hessian;
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Sharpness;
@@ -10,20 +11,21 @@ namespace Reproduce.Measurement.Sharpness;
 /// </summary>
 public enum LossAveraging { PerSample, PerBatchMean }
 
-/// <summary>The data loss of a network in evaluation mode without gradients.</summary>
+/// <summary>The data loss of a network in evaluation mode without gradients, fed batches on the network's device.</summary>
 public static class DataLoss
 {
     public static double Evaluate(nn.Module<Tensor, Tensor> network, LossKind loss, IBatchSource data, LossAveraging averaging = LossAveraging.PerSample)
     {
         if (data.BatchCount == 0 || data.SampleCount == 0) throw new ArgumentException("The data source is empty.");
         if (network.training) throw new InvalidOperationException("Measures need the network in evaluation mode (call eval()).");
+        var device = ParameterPlacement.Of(network).Device;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         double sum = 0;
         for (int b = 0; b < data.BatchCount; b++)
         {
             using var inner = NewDisposeScope();
-            var batch = data.GetBatch(b);
+            var batch = data.GetBatch(b, device);
             double batchSum = SampleLoss.Sum(loss, network.forward(batch.Inputs), batch.Targets).to(ScalarType.Float64).item<double>();
             sum += averaging == LossAveraging.PerSample ? batchSum : batchSum / batch.Count;
         }

@@ -1,6 +1,7 @@
 using Reproduce.Measurement.Autograd;
 using Reproduce.Measurement.Hessian;
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Sharpness;
@@ -23,7 +24,7 @@ internal static class PerturbationAscent
         if (rho == 0) return new Outcome(baseLoss, baseLoss, 0);
         using var scope = NewDisposeScope();
         var generator = new Generator((ulong)seed);
-        var u = (rand(scale.shape, dtype: scale.dtype, generator: generator) * 2 - 1) * (0.5 * rho / (norm == PerturbationNorm.L2 ? Math.Sqrt(scale.numel()) : 1));
+        var u = (rand(scale.shape, dtype: scale.dtype, generator: generator).OnDevice(objective.Device) * 2 - 1) * (0.5 * rho / (norm == PerturbationNorm.L2 ? Math.Sqrt(scale.numel()) : 1));
         double eta = stepFraction * rho;
         double best = double.NegativeInfinity;
         for (int t = 0; t <= steps; t++)

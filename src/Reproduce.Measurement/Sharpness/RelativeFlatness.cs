@@ -1,5 +1,6 @@
 using Reproduce.Measurement.Hessian;
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Sharpness;
@@ -33,6 +34,7 @@ public sealed class RelativeFlatness
     {
         if (data.BatchCount == 0 || data.SampleCount == 0) throw new ArgumentException("Relative flatness needs data; the source is empty.");
         var network = model.Network;
+        var device = ParameterPlacement.Of(network).Device;
         bool wasTraining = network.training;
         network.eval();
         try
@@ -44,7 +46,7 @@ public sealed class RelativeFlatness
             var sizes = new List<long>();
             for (int b = 0; b < data.BatchCount; b++)
             {
-                var x = data.GetBatch(b).Inputs;
+                var x = data.GetBatch(b, device).Inputs;
                 // One forward pass: logits = phi W^T + b from the features (the IFeatureModel contract).
                 var phiBatch = model.Features(x);
                 var logits = nn.functional.linear(phiBatch, model.ClassifierWeight.detach(), model.ClassifierBias?.detach());

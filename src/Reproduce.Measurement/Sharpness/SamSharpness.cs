@@ -1,5 +1,6 @@
 using Reproduce.Measurement.Hessian;
 using TorchSharp;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Sharpness;
@@ -12,6 +13,8 @@ public sealed record SamSharpnessResult(double Value, double StandardError, doub
 /// w' = w + rho z / sqrt(P) with P the number of parameters, and report mean over draws of |L(w') - L(w)| / rho.
 /// For a minimum of a quadratic with Hessian H this is about (rho / 2P) tr(H) for small rho, which the tests check.
 /// The state is restored bit for bit after every draw (copies, not subtraction). Rho = 0 is defined as 0.
+/// The draws come from a CPU generator and are moved to each state tensor's device, so a seed perturbs by the same
+/// z on every device.
 ///
 /// <para><see cref="Symmetric"/>: per draw d, (L(w + d) + L(w - d) - 2 L(w)) / (2 rho) instead. Taylor:
 /// L(w +- d) = L + (+-) g.d + d^T H d / 2 + O(|d|^3), so the first-order term g.d cancels and the odd third-order term
@@ -54,7 +57,7 @@ public sealed class SamSharpness
                 double perturbed, mirrored = double.NaN;
                 using (var scope = NewDisposeScope())
                 {
-                    var draw = state.Select(t => randn(t.shape, dtype: t.dtype, generator: generator) * scale).ToList();
+                    var draw = state.Select(t => randn(t.shape, dtype: t.dtype, generator: generator).OnDevice(t.device) * scale).ToList();
                     using (no_grad())
                         for (int i = 0; i < state.Count; i++) state[i].add_(draw[i]);
                     try { perturbed = loss(); }

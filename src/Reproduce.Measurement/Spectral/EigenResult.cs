@@ -16,7 +16,7 @@ public sealed record EigenResult(
     bool Converged,
     string Method) : IDisposable
 {
-    /// <summary>Unit eigenvector estimates as the columns of an n x k float64 tensor, when requested.</summary>
+    /// <summary>Unit eigenvector estimates as the columns of an n x k float64 tensor on the operator's device, when requested.</summary>
     public Tensor? Vectors { get; init; }
 
     public void Dispose() => Vectors?.Dispose();

@@ -14,7 +14,7 @@ public static class ExactTrace
         for (long i = 0; i < op.Dimension; i++)
         {
             using var s = NewDisposeScope();
-            var e = zeros(op.Dimension, dtype: op.Dtype);
+            var e = zeros(op.Dimension, dtype: op.Dtype, device: op.Device);
             e[i] = 1.0;
             total += op.Apply(e)[i].to(ScalarType.Float64).item<double>();
         }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using Reproduce.Measurement.Hessian;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Spectral;
@@ -24,15 +25,15 @@ public sealed class HutchPlusPlus
         using var scope = NewDisposeScope();
         var generator = new Generator((ulong)Seed);
         long n = op.Dimension;
-        var sketch = RandomProbes.RademacherMatrix(n, s, generator);
+        var sketch = RandomProbes.RademacherMatrix(n, s, generator).OnDevice(op.Device);
         var y = ApplyColumns(op, sketch);
         var (q, _) = linalg.qr(y);
         var aq = ApplyColumns(op, q);
         double top = (q * aq).sum().item<double>();
-        var g = RandomProbes.RademacherMatrix(n, s, generator);
+        var g = RandomProbes.RademacherMatrix(n, s, generator).OnDevice(op.Device);
         g = g - q.mm(q.t().mm(g));
         var ag = ApplyColumns(op, g);
-        var rest = (g * ag).sum(dim: 0).data<double>().ToArray();
+        var rest = HostRead.ToArray<double>((g * ag).sum(dim: 0));
         var (mean, se) = SampleStatistics.MeanAndStandardError(rest);
         return new TraceEstimate(top + mean, se, 3L * s, s, "Hutch++");
     }

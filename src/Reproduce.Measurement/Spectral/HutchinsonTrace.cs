@@ -1,5 +1,6 @@
 using TorchSharp;
 using Reproduce.Measurement.Hessian;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Spectral;
@@ -24,7 +25,7 @@ public sealed class HutchinsonTrace
         for (int j = 0; j < Probes; j++)
         {
             using var probeScope = NewDisposeScope();
-            var z = RandomProbes.Rademacher(op.Dimension, generator);
+            var z = RandomProbes.Rademacher(op.Dimension, generator).OnDevice(op.Device);
             samples[j] = z.dot(op.Apply(z.to(op.Dtype)).to(ScalarType.Float64)).item<double>();
             if (!double.IsFinite(samples[j])) throw new NonFiniteValueException($"Hutchinson probe {j} gave a non-finite value.");
         }

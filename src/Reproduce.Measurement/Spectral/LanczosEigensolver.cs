@@ -1,5 +1,6 @@
 using TorchSharp;
 using Reproduce.Measurement.Hessian;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Spectral;
@@ -45,8 +46,8 @@ public sealed class LanczosEigensolver
             if (m < k) { if (!MaybeRestart(lanczos, generator)) break; continue; }
             using var stepScope = NewDisposeScope();
             var (theta, s) = linalg.eigh(lanczos.Tridiagonal());
-            var thetaArr = theta.data<double>().ToArray();
-            var lastRow = s[m - 1].data<double>().ToArray();
+            var thetaArr = HostRead.ToArray<double>(theta);
+            var lastRow = HostRead.ToArray<double>(s[m - 1]);
             int take = Math.Min(k, m);
             chosen = end == SpectrumEnd.Largest
                 ? Enumerable.Range(0, take).Select(i => m - 1 - i).ToArray()
@@ -64,7 +65,7 @@ public sealed class LanczosEigensolver
 
         var result = new EigenResult(values, residuals, lanczos.ApplyCount, lanczos.Steps, converged, "Lanczos (full reorthogonalisation)");
         if (ComputeVectors && ritzCoefficients is not null)
-            result = result with { Vectors = lanczos.Basis.mm(ritzCoefficients).DetachFromDisposeScope() };
+            result = result with { Vectors = lanczos.Basis.mm(ritzCoefficients.OnDevice(op.Device)).DetachFromDisposeScope() };
         ritzCoefficients?.Dispose();
         return result;
     }

@@ -1,5 +1,6 @@
 using TorchSharp;
 using Reproduce.Measurement.Hessian;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Spectral;
@@ -10,6 +11,8 @@ namespace Reproduce.Measurement.Spectral;
 /// with T_m tridiagonal (alpha on the diagonal, beta off it). Full reorthogonalisation costs O(n m) memory and
 /// O(n m^2) time but removes the ghost eigenvalues of the plain three-term recurrence, which matter here
 /// because spectra of trained networks are dominated by a few outliers above a dense bulk.
+/// The basis lives on the operator's device; the tridiagonal T_m is assembled in host memory from the recorded
+/// alpha and beta (it is tiny), so its eigendecomposition runs on the CPU whatever the device.
 /// </summary>
 internal sealed class LanczosProcess : IDisposable
 {
@@ -24,7 +27,9 @@ internal sealed class LanczosProcess : IDisposable
         _op = op;
         long n = op.Dimension;
         if (capacity < 1 || capacity > n) throw new ArgumentOutOfRangeException(nameof(capacity), $"Lanczos capacity must lie in [1, {n}].");
-        _basis = zeros(n, capacity, dtype: ScalarType.Float64).DetachFromDisposeScope();
+        _basis = zeros(n, capacity, dtype: ScalarType.Float64, device: op.Device).DetachFromDisposeScope();
+        // The start vector may be a CPU draw: it is moved to the operator's device (the identity on the CPU).
+        start = start.OnDevice(op.Device);
         double norm = start.norm().item<double>();
         if (!(norm > 0) || !double.IsFinite(norm)) throw new ArgumentException("The Lanczos start vector must be finite and non-zero.", nameof(start));
         _next = (start.to(ScalarType.Float64) / norm).DetachFromDisposeScope();
@@ -77,7 +82,7 @@ internal sealed class LanczosProcess : IDisposable
     {
         using var scope = NewDisposeScope();
         var qj = Basis;
-        var r = randn(_op.Dimension, dtype: ScalarType.Float64, generator: generator);
+        var r = randn(_op.Dimension, dtype: ScalarType.Float64, generator: generator).OnDevice(_op.Device);
         r = r - qj.mv(qj.t().mv(r));
         r = r - qj.mv(qj.t().mv(r));
         double norm = r.norm().item<double>();

@@ -1,5 +1,6 @@
 using TorchSharp;
 using Reproduce.Measurement.Hessian;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Spectral;
@@ -33,7 +34,7 @@ public sealed class PowerIteration
         for (int i = 0; i < k; i++)
         {
             // v lives outside every dispose scope and is replaced by hand, so memory stays flat per iteration.
-            Tensor v = randn(n, dtype: ScalarType.Float64, generator: generator).DetachFromDisposeScope();
+            Tensor v = randn(n, dtype: ScalarType.Float64, generator: generator).OnDevice(op.Device).DetachFromDisposeScope();
             double? previous = null;
             double lambda = 0, residual = double.NaN;
             bool converged = false;

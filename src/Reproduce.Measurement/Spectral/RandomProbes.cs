@@ -3,7 +3,11 @@ using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Spectral;
 
-/// <summary>Seeded probe vectors for the randomised estimators.</summary>
+/// <summary>
+/// Seeded probe vectors for the randomised estimators, drawn on the CPU by the caller's CPU generator (the estimators
+/// then move them to the operator's device with <see cref="Devices.DeviceTransfer.OnDevice"/>, so a seed gives the same
+/// probes on every device).
+/// </summary>
 internal static class RandomProbes
 {
     /// <summary>Entries +1 or -1 with probability 1/2 each (float64).</summary>

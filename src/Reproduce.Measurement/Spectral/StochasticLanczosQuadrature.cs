@@ -1,5 +1,6 @@
 using TorchSharp;
 using Reproduce.Measurement.Hessian;
+using Reproduce.Measurement.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Spectral;
@@ -38,8 +39,8 @@ public sealed class StochasticLanczosQuadrature
             }
             applies += lanczos.ApplyCount;
             var (theta, s) = linalg.eigh(lanczos.Tridiagonal());
-            nodes.Add(theta.data<double>().ToArray());
-            weights.Add(s[0].square().data<double>().ToArray());
+            nodes.Add(HostRead.ToArray<double>(theta));
+            weights.Add(HostRead.ToArray<double>(s[0].square()));
         }
         return new SpectralDensity(nodes, weights, applies, op.Dimension);
     }

@@ -8,7 +8,9 @@ namespace Reproduce.Training.Checkpoints;
 /// A trained model as a safetensors file: the full state (parameters and buffers such as BatchNorm statistics)
 /// plus metadata: the model spec (JSON, key "model_spec") so the model can be rebuilt, and whatever provenance the
 /// caller adds (regime, seed, data subset, code version). Loading rebuilds the model from the spec and checks
-/// every name, shape and dtype against it before copying a single value.
+/// every name, shape and dtype against it before copying a single value. Saving reads the state from any device
+/// (safetensors copies each tensor to the host); loading fills the model on the CPU and then moves it to the device the
+/// caller names, so the same file gives the same weights on every device.
 /// </summary>
 public static class Checkpoint
 {
@@ -26,7 +28,8 @@ public static class Checkpoint
         public void Dispose() => Model.Dispose();
     }
 
-    public static Loaded Load(string path)
+    /// <summary>The model in <paramref name="path"/>, in evaluation mode, on <paramref name="device"/> (the CPU when null).</summary>
+    public static Loaded Load(string path, Device? device = null)
     {
         var contents = Safetensors.Read(path);
         try
@@ -59,6 +62,7 @@ public static class Checkpoint
             }
             using (no_grad())
                 foreach (var (name, target) in expected) target.copy_(contents.Tensors[name]);
+            if (device is not null && device.type != DeviceType.CPU) model.to(device);
             model.eval();
             return new Loaded(model, contents.Metadata);
         }

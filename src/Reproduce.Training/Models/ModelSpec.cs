@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TorchSharp;
 
 namespace Reproduce.Training.Models;
 
@@ -84,8 +85,19 @@ public sealed record ModelSpec
         }
     }
 
-    /// <summary>Builds the model with seeded initial weights.</summary>
-    public FeatureNetwork Build(long seed)
+    /// <summary>
+    /// Builds the model with seeded initial weights, on <paramref name="device"/> (the CPU when null). The weights are
+    /// always drawn on the CPU from the CPU generator that <paramref name="seed"/> seeds, then moved: a seed gives the
+    /// same initial weights on every device.
+    /// </summary>
+    public FeatureNetwork Build(long seed, torch.Device? device = null)
+    {
+        var model = BuildOnCpu(seed);
+        if (device is not null && device.type != DeviceType.CPU) model.to(device);
+        return model;
+    }
+
+    private FeatureNetwork BuildOnCpu(long seed)
     {
         if (Classes < 1) throw new ArgumentException($"Model spec: classes must be positive, not {Classes}.");
         if (InputShape is null || InputShape.Count == 0 || InputShape.Any(d => d < 1)) throw new ArgumentException("Model spec: inputShape must list positive sizes.");

@@ -26,7 +26,7 @@ public static class AutogradOracle
         for (long i = 0; i < n; i++)
         {
             var r = torch.autograd.grad(new[] { g[i] }, parameters.ToArray(), retain_graph: true, allow_unused: true);
-            rows[i] = cat(r.Select((t, k) => Defined(t) ? t.reshape(-1) : zeros(parameters[k].numel(), dtype: ScalarType.Float64)).ToArray(), 0);
+            rows[i] = cat(r.Select((t, k) => Defined(t) ? t.reshape(-1) : zeros(parameters[k].numel(), dtype: ScalarType.Float64, device: parameters[k].device)).ToArray(), 0);
         }
         return stack(rows, 0);
     }
@@ -45,7 +45,7 @@ public static class AutogradOracle
         for (long i = 0; i < f.shape[0]; i++)
         {
             var r = torch.autograd.grad(new[] { f[i] }, parameters.ToArray(), retain_graph: true, allow_unused: true);
-            rows[i] = cat(r.Select((t, k) => Defined(t) ? t.reshape(-1) : zeros(parameters[k].numel(), dtype: ScalarType.Float64)).ToArray(), 0);
+            rows[i] = cat(r.Select((t, k) => Defined(t) ? t.reshape(-1) : zeros(parameters[k].numel(), dtype: ScalarType.Float64, device: parameters[k].device)).ToArray(), 0);
         }
         return stack(rows, 0);
     }

@@ -7,21 +7,26 @@ using static TorchSharp.torch;
 
 namespace Reproduce.Tests.Measurement.Hessian;
 
-/// <summary>Hessians with exact answers from the literature (protocol.md section 5).</summary>
+/// <summary>
+/// Hessians with exact answers from the literature (protocol.md section 5). The operator, eigensolver and trace checks
+/// run on every available device (Support/Devices): models and parameters are made on the CPU and moved, data sources
+/// stay in host memory.
+/// </summary>
 [TestFixture, Category("Unit")]
 public class ClosedFormTests
 {
-    [TestCase(20, 4, 1)]
-    [TestCase(33, 7, 2)]
-    public void LinearRegressionHessianIsTwoOverNXtX(int n, int d, int seed)
+    public static IEnumerable<TestCaseData> RegressionCases() => Devices.OnEvery([new TestCaseData(20, 4, 1), new TestCaseData(33, 7, 2)]);
+
+    [TestCaseSource(nameof(RegressionCases))]
+    public void LinearRegressionHessianIsTwoOverNXtX(int n, int d, int seed, Device device)
     {
         using var scope = NewDisposeScope();
         torch.manual_seed(seed);
-        var model = nn.Linear(d, 1, hasBias: false, dtype: ScalarType.Float64);
+        var model = nn.Linear(d, 1, hasBias: false, dtype: ScalarType.Float64).to(device);
         var (x, y) = RandomNetworks.RegressionData(n, d, 1, seed);
         using var source = new TensorBatchSource(x, y, RandomNetworks.UnevenBatches(n, seed));
         var op = new HessianOperator(new ModelObjective(model, LossKind.MeanSquaredError, source));
-        var expected = 2.0 / n * x.t().mm(x);
+        var expected = (2.0 / n * x.t().mm(x)).to(device);
         Assert.That(DenseMatrix.Of(op).allclose(expected, rtol: 1e-10, atol: 1e-12), Is.True);
         // lambda_max = (2/n) sigma_max(X)^2
         double sigma = linalg.svdvals(x)[0].item<double>();
@@ -62,18 +67,20 @@ public class ClosedFormTests
         if (a < 1) Assert.That(after.trace().item<double>(), Is.GreaterThan(traceBefore), "For a < 1 the trace grows (H11 / a^2 dominates).");
     }
 
-    [TestCase(3, 4, 1)]
-    [TestCase(5, 2, 2)]
-    [TestCase(4, 4, 3)]
-    public void DepthTwoFactorisationTopEigenvalueAtAZeroResidualMinimiser(int p, int q, int seed)
+    public static IEnumerable<TestCaseData> FactorisationCases() =>
+        Devices.OnEvery([new TestCaseData(3, 4, 1), new TestCaseData(5, 2, 2), new TestCaseData(4, 4, 3)]);
+
+    [TestCaseSource(nameof(FactorisationCases))]
+    public void DepthTwoFactorisationTopEigenvalueAtAZeroResidualMinimiser(int p, int q, int seed, Device device)
     {
         using var scope = NewDisposeScope();
         // L = ||M - W2 W1||_F^2. At W2 W1 = M the Hessian is 2 J^T J and lambda_max = 2(||W1||_2^2 + ||W2||_2^2) >= 4 ||M||_2.
         var g = new Generator((ulong)seed);
-        var m = randn(new long[] { p, q }, dtype: ScalarType.Float64, generator: g);
+        var mHost = randn(new long[] { p, q }, dtype: ScalarType.Float64, generator: g);
         var w1Init = randn(new long[] { q, q }, dtype: ScalarType.Float64, generator: g) + 2 * eye(q, dtype: ScalarType.Float64);
-        var w1 = w1Init.clone().requires_grad_(true);
-        var w2 = m.mm(linalg.inv(w1Init)).requires_grad_(true);
+        var m = mHost.to(device);
+        var w1 = w1Init.clone().to(device).requires_grad_(true);
+        var w2 = mHost.mm(linalg.inv(w1Init)).to(device).requires_grad_(true);
         var objective = new FunctionObjective(new[] { w1, w2 }, () => (m - w2.mm(w1)).square().sum());
         var op = new HessianOperator(objective);
         double n1 = linalg.matrix_norm(w1.detach(), 2).item<double>(), n2 = linalg.matrix_norm(w2.detach(), 2).item<double>();
@@ -103,14 +110,15 @@ public class ClosedFormTests
         Assert.That(expected, Is.GreaterThanOrEqualTo(2 * depth * Math.Pow(Math.Abs(target), 2 - 2.0 / depth) * (1 - 1e-12)));
     }
 
-    [TestCase(1)]
-    [TestCase(2)]
-    public void OneHiddenLayerReluHessianDiagonalEqualsGaussNewtonDiagonal(int seed)
+    public static IEnumerable<TestCaseData> ReluSeeds() => Devices.OnEvery([new TestCaseData(1), new TestCaseData(2)]);
+
+    [TestCaseSource(nameof(ReluSeeds))]
+    public void OneHiddenLayerReluHessianDiagonalEqualsGaussNewtonDiagonal(int seed, Device device)
     {
         using var scope = NewDisposeScope();
         // A one-hidden-layer ReLU net is bilinear in (W1, W2) between kinks, so d^2 f / d theta_i^2 = 0 and the
         // Hessian's diagonal is the Gauss–Newton diagonal: tr H = tr G exactly, an exact target for Hutchinson.
-        var model = RandomNetworks.Mlp(new[] { 4, 10, 3 }, Activation.Relu, seed);
+        var model = RandomNetworks.Mlp(new[] { 4, 10, 3 }, Activation.Relu, seed).to(device);
         var (x, y) = RandomNetworks.ClassificationData(40, 4, 3, seed);
         using var source = new TensorBatchSource(x, y, new[] { 13, 27 });
         var objective = new ModelObjective(model, LossKind.CrossEntropy, source);

@@ -10,7 +10,9 @@ namespace Reproduce.Tests.Measurement.Hessian;
 /// The operators on real (small, random) networks in float64, against independent oracles: the dense
 /// autograd Hessian of the whole data set in one batch, central finite differences of the gradient, and
 /// J^T H J built from a dense Jacobian. Data are split into batches of DIFFERENT sizes (curvlinops' trick):
-/// an operator that averages batch means instead of samples fails here.
+/// an operator that averages batch means instead of samples fails here. The operator-against-oracle checks run on
+/// every available device (Support/Devices): the model is moved there, the batch source keeps the data in host
+/// memory (so the operators' batch placement is exercised), and the oracle is computed on the device.
 /// </summary>
 [TestFixture, Category("Unit")]
 public class NetworkHessianTests
@@ -26,33 +28,41 @@ public class NetworkHessianTests
         yield return new TestCaseData(new[] { 5, 3, 3, 3, 4 }, Activation.Tanh, true, 8, 6).SetName("Tanh 5-3-3-3-4 cross-entropy");
     }
 
-    private static (nn.Module<Tensor, Tensor> Model, Tensor X, Tensor Y, TensorBatchSource Source, ModelObjective Objective) Setup(int[] widths, Activation act, bool ce, int n, int seed)
+    public static IEnumerable<TestCaseData> NetworksOnEveryDevice() => Devices.OnEvery(Networks());
+
+    /// <summary>
+    /// The model (seeded on the CPU) moved to <paramref name="device"/> (the CPU when null), the data on that device
+    /// for the oracles, and a batch source over the same data in host memory.
+    /// </summary>
+    private static (nn.Module<Tensor, Tensor> Model, Tensor X, Tensor Y, TensorBatchSource Source, ModelObjective Objective) Setup(int[] widths, Activation act, bool ce, int n, int seed, Device? device = null)
     {
-        var model = RandomNetworks.Mlp(widths, act, seed);
+        device ??= CPU;
+        var model = RandomNetworks.Mlp(widths, act, seed).to(device);
         var (x, y) = ce ? RandomNetworks.ClassificationData(n, widths[0], widths[^1], seed) : RandomNetworks.RegressionData(n, widths[0], widths[^1], seed);
         var source = new TensorBatchSource(x, y, RandomNetworks.UnevenBatches(n, seed));
         var objective = new ModelObjective(model, ce ? LossKind.CrossEntropy : LossKind.MeanSquaredError, source);
-        return (model, x, y, source, objective);
+        return (model, x.to(device), y.to(device), source, objective);
     }
 
-    [TestCaseSource(nameof(Networks))]
-    public void HessianOperatorEqualsDenseAutogradHessian(int[] widths, Activation act, bool ce, int n, int seed)
+    [TestCaseSource(nameof(NetworksOnEveryDevice))]
+    public void HessianOperatorEqualsDenseAutogradHessian(int[] widths, Activation act, bool ce, int n, int seed, Device device)
     {
         using var scope = NewDisposeScope();
-        var (model, x, y, source, objective) = Setup(widths, act, ce, n, seed);
+        var (model, x, y, source, objective) = Setup(widths, act, ce, n, seed, device);
         using var _ = source;
         Assert.That(source.BatchCount, Is.GreaterThan(1));
         var dense = DenseMatrix.Of(new HessianOperator(objective));
+        Assert.That(Devices.IsOn(dense, device) && dense.dtype == ScalarType.Float64, Is.True, $"the dense matrix is {dense.dtype} on {dense.device}");
         var oracle = AutogradOracle.DenseHessian(() => AutogradOracle.FullLoss(model, x, y, ce), objective.Parameters);
         Assert.That(dense.allclose(oracle, rtol: 1e-5, atol: 1e-8), Is.True, $"max |diff| = {(dense - oracle).abs().max().item<double>()}");
         Assert.That(dense.allclose(dense.t(), rtol: 1e-8, atol: 1e-10), Is.True, "The Hessian must be symmetric.");
     }
 
-    [TestCaseSource(nameof(Networks))]
-    public void ObjectiveValueIsTheMeanOverAllSamples(int[] widths, Activation act, bool ce, int n, int seed)
+    [TestCaseSource(nameof(NetworksOnEveryDevice))]
+    public void ObjectiveValueIsTheMeanOverAllSamples(int[] widths, Activation act, bool ce, int n, int seed, Device device)
     {
         using var scope = NewDisposeScope();
-        var (model, x, y, source, objective) = Setup(widths, act, ce, n, seed);
+        var (model, x, y, source, objective) = Setup(widths, act, ce, n, seed, device);
         using var _ = source;
         double expected;
         using (no_grad()) expected = AutogradOracle.FullLoss(model, x, y, ce).item<double>();
@@ -86,24 +96,25 @@ public class NetworkHessianTests
         Assert.That(hv.allclose(fd, rtol: 1e-5, atol: 1e-7), Is.True, $"max |Hv - FD| = {(hv - fd).abs().max().item<double>()}");
     }
 
-    [TestCaseSource(nameof(Networks))]
-    public void GaussNewtonOperatorEqualsDenseJacobianProduct(int[] widths, Activation act, bool ce, int n, int seed)
+    [TestCaseSource(nameof(NetworksOnEveryDevice))]
+    public void GaussNewtonOperatorEqualsDenseJacobianProduct(int[] widths, Activation act, bool ce, int n, int seed, Device device)
     {
         using var scope = NewDisposeScope();
-        var (model, x, y, source, objective) = Setup(widths, act, ce, n, seed);
+        var (model, x, y, source, objective) = Setup(widths, act, ce, n, seed, device);
         using var _ = source;
         var dense = DenseMatrix.Of(new GaussNewtonOperator(objective));
+        Assert.That(Devices.IsOn(dense, device) && dense.dtype == ScalarType.Float64, Is.True, $"the dense matrix is {dense.dtype} on {dense.device}");
         // Oracle: G = (1/N) sum_i J_i^T H_i J_i with a dense Jacobian and the output-space loss Hessian.
         int c = widths[^1];
         var jac = AutogradOracle.Jacobian(model, x, objective.Parameters).reshape(n, c, -1);
         Tensor f;
         using (no_grad()) f = model.forward(x);
-        var expected = zeros(objective.Dimension, objective.Dimension, dtype: ScalarType.Float64);
+        var expected = zeros(objective.Dimension, objective.Dimension, dtype: ScalarType.Float64, device: device);
         for (int i = 0; i < n; i++)
         {
             Tensor hOut;
             if (ce) { var p = nn.functional.softmax(f[i], 0); hOut = diag(p) - p.outer(p); }
-            else hOut = eye(c, dtype: ScalarType.Float64) * (2.0 / c);
+            else hOut = eye(c, dtype: ScalarType.Float64, device: device) * (2.0 / c);
             expected += jac[i].t().mm(hOut).mm(jac[i]);
         }
         expected /= n;

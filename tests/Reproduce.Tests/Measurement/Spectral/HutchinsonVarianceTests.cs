@@ -92,15 +92,18 @@ public class HutchinsonVarianceTests
             $"estimate {estimate.Value:R} vs tr(A) {trace:R}, analytic SE {analyticSe:R}, reported SE {estimate.StandardError:R}");
     }
 
-    [TestCase(20, 1), TestCase(33, 2), TestCase(40, 3)]
-    public void DiagonalMatrixGivesTheTraceExactlyWithZeroStandardError(int n, int seed)
+    public static IEnumerable<TestCaseData> DiagonalCases() =>
+        Devices.OnEvery([new TestCaseData(20, 1), new TestCaseData(33, 2), new TestCaseData(40, 3)]);
+
+    [TestCaseSource(nameof(DiagonalCases))]
+    public void DiagonalMatrixGivesTheTraceExactlyWithZeroStandardError(int n, int seed, Device device)
     {
         using var scope = NewDisposeScope();
         // Integer entries: every probe value sum_i z_i^2 A_ii, their sum over 4000 probes and the mean are exact in
         // float64, so "exact" can be asserted bit for bit, not to a tolerance.
         var rng = new Random(seed);
         var entries = Enumerable.Range(0, n).Select(_ => (double)rng.Next(-10, 11)).ToArray();
-        using var op = new MatrixOperator(diag(tensor(entries, dtype: ScalarType.Float64)));
+        using var op = new MatrixOperator(diag(tensor(entries, dtype: ScalarType.Float64)).to(device));
         var estimate = new HutchinsonTrace { Probes = Probes, Seed = seed }.Estimate(op);
         Assert.That(estimate.Value, Is.EqualTo(entries.Sum()), "a diagonal matrix: every Rademacher probe returns tr(A)");
         Assert.That(estimate.StandardError, Is.EqualTo(0.0));
