@@ -40,6 +40,7 @@ public sealed record TrainerOptions
         BatchSize = BatchSize * regime.BatchMultiplier,
         SwaStartEpoch = regime.SwaStartFraction > 0 ? Math.Max(1, (int)Math.Floor(regime.SwaStartFraction * Epochs) + 1) : SwaStartEpoch,
         Optimiser = regime.Optimiser ?? Optimiser,
+        LearningRate = regime.LearningRateScale is { } scale ? LearningRate * scale : LearningRate,
     };
 
     public void Validate()
