@@ -44,6 +44,7 @@ public sealed record TrainerOptions
         SwaStartEpoch = regime.SwaStartFraction > 0 ? Math.Max(1, (int)Math.Floor(regime.SwaStartFraction * Epochs) + 1) : SwaStartEpoch,
         Optimiser = regime.Optimiser ?? Optimiser,
         OptimiserParameters = WithRegimeParameters(regime),
+        LearningRate = regime.LearningRateScale is { } scale ? LearningRate * scale : LearningRate,
     };
 
     /// <summary>A regime that names its own optimiser brings that optimiser's parameters (the recipe's belong to another

@@ -34,6 +34,20 @@ public sealed record Regime
     /// </summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingDefault)]
     public int SeedOffset { get; init; }
+    /// <summary>
+    /// Multiplies the setting's learning rate, for a regime whose optimiser wants another step size than the setting's
+    /// (Lion's sign update moves every weight by the full learning rate, so it needs a several times smaller one than
+    /// SGD). Null = the setting's learning rate unchanged; left out of the serialised record then, so the run keys of
+    /// every regime that does not set it are unchanged by its existence. Must be positive and finite.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? LearningRateScale
+    {
+        get => learningRateScale;
+        init => learningRateScale = value is not { } scale || (double.IsFinite(scale) && scale > 0) ? value
+            : throw new ArgumentOutOfRangeException(nameof(LearningRateScale), value, $"Regime '{Name}': the learning-rate scale must be positive and finite.");
+    }
+    private readonly double? learningRateScale;
 
     public bool IsRegularised => WeightDecay > 0 || Augment || SamRho > 0 || SwaStartFraction > 0;
 }
