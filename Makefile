@@ -42,15 +42,16 @@ report-screenshot:
 	@echo "Screenshot: $$(pwd)/results/report.png"
 
 ## The test suite: unit, property, bad-input, and the claim tests (every claim at the default profile, 10 seeds,
-## against baselines/default); TRX results land in TestResults/results.trx.
+## against baselines/default), and examples/OptimiserAuthor at smoke; one TRX per test project lands in
+## TestResults/results_<project>_*.trx (LogFilePrefix: with LogFileName the second project overwrote the first).
 test: setup
 	dotnet test Reproduce.sln -c $(CONFIG) --settings test.runsettings \
-		--logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" --results-directory TestResults
+		--logger "trx;LogFilePrefix=results" --logger "console;verbosity=normal" --results-directory TestResults
 
 ## The developer loop: everything except the claim tests (which train the whole default profile, ~8 minutes).
 test-fast: setup
 	dotnet test Reproduce.sln -c $(CONFIG) --settings test.runsettings --filter "TestCategory!=Claim" \
-		--logger "trx;LogFileName=results-fast.trx" --logger "console;verbosity=minimal" --results-directory TestResults
+		--logger "trx;LogFilePrefix=results-fast" --logger "console;verbosity=minimal" --results-directory TestResults
 
 ## Benchmark figures (medians, side by side with Debian's PyTorch when present). Not part of CI.
 bench:
