@@ -11,7 +11,7 @@ internal static class CommonOptions
     public static readonly Option<string?> Output = new("--output") { Description = "Folder for the result store, checkpoints and reports." };
     public static readonly Option<int?> Threads = new("--threads") { Description = "libtorch threads in total." };
     public static readonly Option<int?> Workers = new("--workers") { Description = "Runs trained side by side (each gets threads / workers)." };
-    public static readonly Option<string?> Device = new("--device") { Description = "cpu | cuda." };
+    public static readonly Option<string?> Device = new("--device") { Description = "cpu | cuda | cuda:N (cuda needs a build with -p:TorchBackend=cuda and a GPU)." };
     public static readonly Option<string> Root = new("--root") { Description = "Repository root (claims/, baselines/, appsettings.json).", DefaultValueFactory = _ => FindRoot() };
     public static readonly Option<bool> Json = new("--json") { Description = "Machine-readable output on stdout." };
 

@@ -32,7 +32,7 @@ internal static class MeasureCommand
                 Data = parse.GetValue(data)!, TrainSize = parse.GetValue(trainSize), TestSize = parse.GetValue(testSize), MeasureSize = parse.GetValue(measureSize),
                 Metrics = parse.GetValue(metricsOption) ?? [],
             };
-            using var loaded = Checkpoint.Load(parse.GetValue(checkpoint)!);
+            using var loaded = Checkpoint.Load(parse.GetValue(checkpoint)!, options.TorchDevice());
             var measured = CheckpointMeasurement.Measure(loaded, request, options, name => Console.Error.WriteLine($"measuring {name} ..."));
             var results = new Dictionary<string, object>();
             foreach (var m in measured) results[m.Name] = new { value = m.Value, details = JsonDocument.Parse(m.Details).RootElement };
