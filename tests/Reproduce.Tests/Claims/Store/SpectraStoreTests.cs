@@ -110,6 +110,7 @@ public class SpectraStoreTests
         b.SaveSpectrum(Spectrum("r1"));
         var first = target.MergeFrom(a);
         Assert.That((first.SpectraAdded, first.SpectraAlreadyPresent), Is.EqualTo((1, 0)));
+        Assert.That(target.Spectrum("r0"), Is.Not.Null, "the spectrum was copied");
         Assert.That(Bits(target.Spectrum("r0")!.Nodes), Is.EqualTo(Bits(Spectrum("r0").Nodes)));
         Assert.That(() => target.MergeFrom(b), Throws.TypeOf<InvalidDataException>().With.Message.Contains("run r0: spectrum differs"));
         Assert.That(target.Spectrum("r1"), Is.Null, "a refused merge writes nothing");
