@@ -22,9 +22,15 @@ namespace Reproduce.Claims.Evaluation;
 /// one is "premise unmet" and counts neither way (its p still enters the family, which is conservative). A claim of
 /// no effect ("not-positive") is reproduced only by a significant effect the other way; otherwise "not rejected".</para>
 /// </summary>
-public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<string, SettingSpec> settings, string profile, double alpha = 0.05)
+public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
 {
     public const double ConvergedTrainAccuracy = 0.99;
+    private readonly IReadOnlyDictionary<string, SettingSpec> settings = planned.Settings;
+    private readonly string profile = planned.Profile;
+
+    /// <summary>Evaluates a snapshot at <paramref name="profile"/>, read through the plan-keyed table (<see cref="PlannedResults"/>).</summary>
+    public ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<string, SettingSpec> settings, string profile, double alpha = 0.05)
+        : this(new PlannedResults(results, settings, profile), alpha) { }
 
     public ClaimEvaluator(ResultStore store, IReadOnlyDictionary<string, SettingSpec> settings, string profile, double alpha = 0.05)
         : this(ResultSnapshot.Of(store), settings, profile, alpha) { }
@@ -38,11 +44,9 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
     /// </summary>
     public IReadOnlyList<ClaimOutcome> Evaluate(IReadOnlyList<ClaimSpec> claims, IReadOnlyList<ClaimSpec>? catalogue = null)
     {
-        var runs = results.Runs.Where(r => r.Profile == profile).ToList();
-        var metricsByRun = results.Metrics.GroupBy(m => m.RunKey).ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Metric));
         var families = claims.Select(c => c.Family).ToHashSet();
         var evaluated = claims.Concat((catalogue ?? []).Where(c => families.Contains(c.Family))).DistinctBy(c => c.Id).ToList();
-        var outcomes = evaluated.Select(c => EvaluateOne(c, runs, metricsByRun)).ToList();
+        var outcomes = evaluated.Select(c => EvaluateOne(c)).ToList();
         AdjustFamilies(outcomes);
         foreach (var o in outcomes) Decide(o, evaluated.First(c => c.Id == o.ClaimId));
         var selected = claims.Select(c => c.Id).ToHashSet();
@@ -50,63 +54,25 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
     }
 
     /// <summary>Values of a metric by seed for (setting, regime), from the runs planned for this profile's setting profile.</summary>
-    private Dictionary<int, double> Values(string setting, string regime, string metric, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics, out int diverged)
-        => Values(setting, regime, metric, runs, metrics, out diverged, out _);
+    private Dictionary<int, double> Values(string setting, string regime, string metric, out int diverged) => planned.Values(setting, regime, metric, out diverged);
 
-    /// <summary>
-    /// As above, also naming the seeds whose value an iterative estimator reported as not converged (its details hold
-    /// "Converged": false, as the Lanczos top eigenvalue does when its residual misses the tolerance within the budget).
-    /// </summary>
-    private Dictionary<int, double> Values(string setting, string regime, string metric, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics,
-        out int diverged, out List<int> unconverged)
-    {
-        var settingProfile = settings[setting].For(profile);
-        var wanted = Enumerable.Range(0, settingProfile.Seeds).Select(s => new RunSpec(setting, profile, settingProfile, Training.Regimes.RegimeRegistry.Get(regime), s).Key).ToHashSet();
-        var mine = runs.Where(r => wanted.Contains(r.Key)).ToList();
-        diverged = mine.Count(r => r.Diverged);
-        unconverged = [];
-        var result = new Dictionary<int, double>();
-        foreach (var r in mine.Where(r => !r.Diverged))
-            if (metrics.TryGetValue(r.Key, out var m) && m.TryGetValue(metric, out var v))
-            {
-                result[r.Seed] = v.Value;
-                if (ReportsUnconverged(v.DetailsJson)) unconverged.Add(r.Seed);
-            }
-        unconverged.Sort();
-        return result;
-    }
-
-    /// <summary>True when a metric's details carry a top-level "Converged": false.</summary>
-    public static bool ReportsUnconverged(string detailsJson)
-    {
-        if (!detailsJson.Contains("\"Converged\"", StringComparison.Ordinal)) return false;
-        try
-        {
-            using var doc = System.Text.Json.JsonDocument.Parse(detailsJson);
-            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
-                && doc.RootElement.TryGetProperty("Converged", out var c) && c.ValueKind == System.Text.Json.JsonValueKind.False;
-        }
-        catch (System.Text.Json.JsonException) { return false; }
-    }
-
-    private ClaimOutcome EvaluateOne(ClaimSpec claim, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics)
+    private ClaimOutcome EvaluateOne(ClaimSpec claim)
     {
         var comparisons = new List<ComparisonOutcome>();
         var correlations = new List<CorrelationOutcome>();
         var convergence = new List<Convergence>();
         foreach (var setting in claim.Settings)
         {
-            var acc = Values(setting, "Base", "train_accuracy", runs, metrics, out _);
-            var baseRuns = runs.Where(r => r.Setting == setting && r.Regime == "Base" && r.Profile == profile && !r.Diverged).ToList();
-            double medAcc = acc.Count > 0 ? BootstrapInterval.Median([.. acc.Values]) : double.NaN;
-            double medLoss = baseRuns.Count > 0 ? BootstrapInterval.Median([.. baseRuns.Select(r => r.FinalTrainLoss)]) : double.NaN;
+            // Both from the always-measured metrics of the planned Base runs (the runs table's final_train_* copies are gone).
+            double medAcc = planned.Median(setting, "Base", "train_accuracy");
+            double medLoss = planned.Median(setting, "Base", "train_loss");
             // Regression settings have no accuracy: their fit is judged by the train loss, which the report shows.
             convergence.Add(new Convergence(setting, medAcc, medLoss, settings[setting].For(profile).IsRegression || medAcc >= ConvergedTrainAccuracy));
             switch (claim.Kind)
             {
                 case ClaimKind.Comparison:
                     foreach (var regime in claim.Regimes)
-                        comparisons.Add(Compare(setting, claim.Metrics[0], claim.Reference!, regime, claim.Direction, claim.Family, runs, metrics));
+                        comparisons.Add(Compare(setting, claim.Metrics[0], claim.Reference!, regime, claim.Direction, claim.Family));
                     break;
                 case ClaimKind.Best:
                     foreach (var metric in claim.Metrics)
@@ -114,21 +80,21 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
                         // "Other regime better than the claimed one": expected direction = the metric's better direction.
                         var better = MetricRegistry.Get(metric).Better!;
                         foreach (var other in claim.Regimes)
-                            comparisons.Add(Compare(setting, metric, claim.Reference!, other, better, claim.Family, runs, metrics));
+                            comparisons.Add(Compare(setting, metric, claim.Reference!, other, better, claim.Family));
                     }
                     break;
                 case ClaimKind.Correlation:
-                    correlations.Add(Correlate(setting, claim, runs, metrics));
+                    correlations.Add(Correlate(setting, claim));
                     break;
             }
         }
         if (claim.Kind == ClaimKind.Condition)
             foreach (var other in claim.Settings.Skip(1))
-                comparisons.Add(Compare(claim.Settings[0], claim.Metrics[0], claim.Reference!, claim.Reference!, claim.Direction, claim.Family, runs, metrics, other));
+                comparisons.Add(Compare(claim.Settings[0], claim.Metrics[0], claim.Reference!, claim.Reference!, claim.Direction, claim.Family, other));
         foreach (var c in comparisons)
-            c.PremiseFailures = [.. claim.Premises.Select(p => CheckPremise(p, [(c.ReferenceSetting, c.Reference), (c.RegimeSetting, c.Regime)], runs, metrics)).OfType<string>()];
+            c.PremiseFailures = [.. claim.Premises.Select(p => CheckPremise(p, [(c.ReferenceSetting, c.Reference), (c.RegimeSetting, c.Regime)])).OfType<string>()];
         foreach (var c in correlations)
-            c.PremiseFailures = [.. claim.Premises.Select(p => CheckPremise(p, [.. c.Points.Select(q => q.Regime).Distinct().Select(r => (c.Setting, r))], runs, metrics)).OfType<string>()];
+            c.PremiseFailures = [.. claim.Premises.Select(p => CheckPremise(p, [.. c.Points.Select(q => q.Regime).Distinct().Select(r => (c.Setting, r))])).OfType<string>()];
         return new ClaimOutcome
         {
             ClaimId = claim.Id, Statement = claim.Statement, Support = claim.Support, Kind = claim.Kind.ToString().ToLowerInvariant(), Profile = profile,
@@ -140,11 +106,11 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
     /// Null when <paramref name="premise"/> holds for the given sides (setting, regime); else a sentence with the
     /// figures, e.g. "cnn/Aug median train_accuracy 0.83 < 0.99 (the paper compares minima)".
     /// </summary>
-    private string? CheckPremise(Premise premise, IReadOnlyList<(string Setting, string Regime)> sides, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics)
+    private string? CheckPremise(Premise premise, IReadOnlyList<(string Setting, string Regime)> sides)
     {
         var medians = sides.Distinct().Select(side =>
         {
-            var v = Values(side.Setting, side.Regime, premise.Metric, runs, metrics, out _);
+            var v = Values(side.Setting, side.Regime, premise.Metric, out _);
             return (Side: $"{side.Setting}/{side.Regime}", Median: v.Count > 0 ? BootstrapInterval.Median([.. v.Values]) : double.NaN);
         }).ToList();
         var missing = medians.Where(m => double.IsNaN(m.Median)).Select(m => m.Side).ToList();
@@ -167,14 +133,14 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
     /// vs <paramref name="setting"/> (then the outcome's Setting reads "other vs setting").
     /// </summary>
     private ComparisonOutcome Compare(string setting, string metric, string reference, string regime, string expected, string family,
-        List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics, string? otherSetting = null)
+        string? otherSetting = null)
     {
-        var a = Values(setting, reference, metric, runs, metrics, out int da, out var ua);
-        var b = Values(otherSetting ?? setting, regime, metric, runs, metrics, out int db, out var ub);
+        var a = planned.Values(setting, reference, metric, out int da, out var ua);
+        var b = planned.Values(otherSetting ?? setting, regime, metric, out int db, out var ub);
         var seeds = a.Keys.Intersect(b.Keys).Order().ToList();
         var refValues = seeds.Select(s => a[s]).ToList();
-        double TrainLoss(string s, string r) => Values(s, r, "train_loss", runs, metrics, out _) is { Count: > 0 } v ? BootstrapInterval.Median([.. v.Values]) : double.NaN;
-        double TrainAccuracy(string s, string r) => Values(s, r, "train_accuracy", runs, metrics, out _) is { Count: > 0 } v ? BootstrapInterval.Median([.. v.Values]) : double.NaN;
+        double TrainLoss(string s, string r) => planned.Median(s, r, "train_loss");
+        double TrainAccuracy(string s, string r) => planned.Median(s, r, "train_accuracy");
         var regValues = seeds.Select(s => b[s]).ToList();
         var outcome = new ComparisonOutcome
         {
@@ -202,14 +168,14 @@ public sealed class ClaimEvaluator(ResultSnapshot results, IReadOnlyDictionary<s
         };
     }
 
-    private CorrelationOutcome Correlate(string setting, ClaimSpec claim, List<StoredRun> runs, Dictionary<string, Dictionary<string, StoredMetric>> metrics)
+    private CorrelationOutcome Correlate(string setting, ClaimSpec claim)
     {
         var regimes = claim.Regimes.Count > 0 ? claim.Regimes.Append(claim.Reference).OfType<string>().ToList() : settings[setting].Regimes.ToList();
         var points = new List<CorrelationPoint>();
         foreach (var regime in regimes)
         {
-            var x = Values(setting, regime, claim.Metrics[0], runs, metrics, out _);
-            var y = Values(setting, regime, claim.Metrics[1], runs, metrics, out _);
+            var x = Values(setting, regime, claim.Metrics[0], out _);
+            var y = Values(setting, regime, claim.Metrics[1], out _);
             foreach (var s in x.Keys.Intersect(y.Keys).Order()) points.Add(new CorrelationPoint(regime, s, x[s], y[s]));
         }
         var (alt, opp) = claim.Direction switch

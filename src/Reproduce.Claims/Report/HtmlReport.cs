@@ -6,10 +6,7 @@ using Reproduce.Claims.Metrics;
 using Reproduce.Claims.Runner;
 using Reproduce.Claims.Specs;
 using Reproduce.Claims.Store;
-using Reproduce.Measurement.Hessian;
 using Reproduce.Measurement.Spectral;
-using Reproduce.Training.Checkpoints;
-using static TorchSharp.torch;
 
 namespace Reproduce.Claims.Report;
 
@@ -18,17 +15,22 @@ namespace Reproduce.Claims.Report;
 /// paper's support and the baseline verdict), the comparisons with medians, effect size, raw and adjusted p, and the
 /// figures: each sharpness measure against the generalisation gap and test accuracy coloured by regime with
 /// within-regime and pooled trend lines (the paper's Figure 1 and the Simpson's-paradox check), per-regime box plots
-/// of every metric, training curves, and the Hessian spectral density per regime (from seed 0's checkpoint, when kept).
+/// of every metric, training curves, and the Hessian spectral density per regime (seed 0's, stored by `run`).
+/// <para>It renders stored results only: no checkpoint, data set or tensor is touched. Runs are read through
+/// <see cref="PlannedResults"/>, the evaluator's plan-keyed table: the figures show the stored runs under the keys of
+/// the suite's plan (<see cref="ClaimSuite.Plan"/>), so a run stored for another recipe, seed count or profile in a
+/// reused store never appears. The families table's false-positive rates (<see cref="NullSimulation"/>) are computed
+/// here, but only as seeded statistics on the outcomes' stored per-seed values.</para>
 /// </summary>
-public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
+public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
 {
-    public bool Spectra { get; init; } = true;
-
     public string Render(IReadOnlyList<ClaimOutcome> outcomes, IReadOnlyDictionary<string, string> baselineVerdicts, Provenance provenance)
     {
         string profile = suite.Options.Profile;
-        var runs = store.AllRuns().Where(r => r.Profile == profile).ToList();
-        var metrics = store.AllMetrics().GroupBy(m => m.RunKey).ToDictionary(g => g.Key, g => g.ToDictionary(m => m.Metric, m => m.Value));
+        // The plan's (setting, regime) pairs in its order (setting, regime, ordinal), each with its stored runs in seed order.
+        var runs = suite.Plan().Runs.Select(r => (r.Setting, Regime: r.Regime.Name)).Distinct()
+            .SelectMany(g => results.Runs(g.Setting, g.Regime)).ToList();
+        var metrics = runs.ToDictionary(r => r.Key, r => results.MetricsOf(r.Key).ToDictionary(m => m.Key, m => m.Value.Value));
         var h = new StringBuilder();
         h.Append("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Reproduce report: ").Append(E(profile)).Append("</title><style>")
          .Append("body{font-family:sans-serif;margin:2em;max-width:1400px}table{border-collapse:collapse;margin:1em 0;font-size:90%}td,th{border:1px solid #ccc;padding:3px 6px;text-align:left}")
@@ -63,8 +65,6 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
 
         h.Append("<h2>Figures</h2>");
         var settings = suite.AllClaims.Where(c => outcomes.Any(o => o.ClaimId == c.Id)).SelectMany(c => c.Settings).Distinct().Order().ToList();
-        // One provider for the whole page: each data set is read (and decompressed) once, not once per setting.
-        using var data = new DataProvider(suite.Options);
         foreach (var setting in settings)
         {
             var mine = runs.Where(r => r.Setting == setting && !r.Diverged).ToList();
@@ -94,7 +94,7 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
                 return (g.Key, Enumerable.Range(1, epochs).Select(e => (double)e).ToArray(), Enumerable.Range(0, epochs).Select(e => logs.Average(l => l[e].Loss)).ToArray());
             }).Where(c => c.Item2.Length > 0).ToList();
             if (curves.Count > 0) Figure(h, $"curves:{setting}", Plots.Lines($"{setting}: training loss", "epoch", "mean training loss over seeds", curves, logY: true), $"{setting}: mean training loss per epoch (log scale).");
-            if (Spectra) SpectralDensities(h, setting, mine, data);
+            SpectralDensities(h, setting, mine);
         }
         h.Append("</body></html>");
         return h.ToString();
@@ -160,32 +160,28 @@ public sealed class HtmlReport(ClaimSuite suite, ResultStore store)
         h.Append("</table><p>False-positive rate: the share of 1000 simulated data sets, built from the stored values with each seed's paired difference given a random sign (and y permuted in correlations), in which the family's two-sided tests adjusted by Benjamini-Yekutieli reject at least once. Nothing is going on in them, so this is the family's error rate; it must be at most alpha.</p>");
     }
 
-    /// <summary>Hessian spectral density (stochastic Lanczos quadrature) of seed 0 per regime, from its checkpoint.</summary>
-    private void SpectralDensities(StringBuilder h, string setting, List<StoredRun> runs, DataProvider data)
+    /// <summary>
+    /// Hessian spectral density of seed 0 per regime, from the quadrature stored by `run` (<see cref="HessianSpectrum"/>):
+    /// each probe's nodes broadened by a Gaussian of width (range + 1e-9) / 100 on 200 points spanning the nodes with 5%
+    /// margin. Regimes whose seed-0 run has no stored spectrum (no checkpoint to measure it from) are named below.
+    /// </summary>
+    private void SpectralDensities(StringBuilder h, string setting, List<StoredRun> runs)
     {
-        // RunExecutor's thread count, so the figure has the same bits whether `run` or `report` renders it (libtorch's
-        // default, all cores, gave `report` other float rounding than `run` with 2 workers).
-        set_num_threads(Math.Max(1, suite.Options.Threads / suite.Options.Workers));
         var lines = new List<(string, double[], double[])>();
+        var missing = new List<string>();
         foreach (var run in runs.Where(r => r.Seed == 0).OrderBy(r => Plots.RegimeRank(r.Regime)))
         {
-            string path = Path.Combine(suite.Options.CheckpointFolder, $"{run.Key}.safetensors");
-            if (!File.Exists(path)) continue;
-            using var scope = NewDisposeScope();
-            using var loaded = Checkpoint.Load(path);
-            var settingProfile = suite.Settings[setting].For(suite.Options.Profile);
-            var d = data.For(settingProfile);
-            int n = Math.Min(settingProfile.MeasureSize, 500);
-            using var source = TensorBatchSource.Uniform(d.Train.Inputs.narrow(0, 0, n), d.Train.Targets.narrow(0, 0, n), 250);
-            var op = new HessianOperator(new ModelObjective(loaded.Model, settingProfile.IsRegression ? LossKind.MeanSquaredError : LossKind.CrossEntropy, source));
-            var density = new StochasticLanczosQuadrature { Probes = 2, Steps = 40, Seed = 0 }.Estimate(op);
+            if (results.SpectrumOf(run.Key) is not { } stored) { missing.Add(run.Regime); continue; }
+            var density = new SpectralDensity(stored.Nodes, stored.Weights, 0, 0);
             double lo = density.Nodes.SelectMany(v => v).Min(), hi = density.Nodes.SelectMany(v => v).Max(), pad = 0.05 * (hi - lo + 1e-9);
             var grid = Enumerable.Range(0, 200).Select(i => lo - pad + (hi - lo + 2 * pad) * i / 199.0).ToArray();
             lines.Add((run.Regime, grid, density.Density(grid, (hi - lo + 1e-9) / 100)));
         }
         if (lines.Count > 0)
             Figure(h, $"spectrum:{setting}", Plots.Lines($"{setting}: Hessian spectral density (seed 0)", "eigenvalue", "density", lines, logY: true),
-                $"{setting}: Hessian eigenvalue density of the training loss on the measure subset, stochastic Lanczos quadrature (2 probes, 40 steps), Gaussian broadening.");
+                $"{setting}: Hessian eigenvalue density of the training loss on the measure subset, stochastic Lanczos quadrature ({HessianSpectrum.Probes} probes, {HessianSpectrum.Steps} steps), Gaussian broadening.");
+        if (missing.Count > 0)
+            h.Append("<p class=\"warn\" data-missing-spectra=\"").Append(E(setting)).Append("\">").Append(E($"{setting}: no stored Hessian spectrum for seed 0 of {string.Join(", ", missing)} (measured by `reproduce run` after the run's metrics, or later from its checkpoint; none was available).")).Append("</p>");
     }
 
     private static void Figure(StringBuilder h, string id, byte[] png, string caption) =>

@@ -21,10 +21,22 @@ public static class Plots
         return -1;
     }
 
+    /// <summary>
+    /// The regime's colour: its place in <see cref="RegimeOrder"/>, or for a regime outside it one of the next three
+    /// palette colours chosen by a hash of its name. The hash is this function's own: string.GetHashCode is randomised
+    /// per process, which gave a regime such as Base-control another colour, so other figure bytes, in every process.
+    /// </summary>
     public static Color ColourOf(string regime)
     {
         int i = RegimeRank(regime);
-        return Palette.GetColor(i < 0 ? RegimeOrder.Count + Math.Abs(regime.GetHashCode() % 3) : i);
+        return Palette.GetColor(i < 0 ? RegimeOrder.Count + (int)(StableHash(regime) % 3) : i);
+    }
+
+    private static uint StableHash(string s)
+    {
+        uint h = 17;
+        foreach (char c in s) h = unchecked(h * 31 + c);
+        return h;
     }
 
     /// <summary>Is a font available to ScottPlot (its default sans-serif name resolves to a non-empty family)?</summary>

@@ -16,7 +16,10 @@ namespace Reproduce.Claims.Runner;
 /// exists (a killed run resumes where it stopped). A run whose metrics are partly missing is re-measured from its
 /// checkpoint when there is one, and retrained (deterministically) when not. Diverged runs are stored as such and
 /// never measured. Per-group metrics (disagreement, JS) are computed from the stored test predictions once all
-/// seeds of a (setting, regime) exist.
+/// seeds of a (setting, regime) exist. After its metrics, seed 0 of each (setting, regime) gets its Hessian spectral
+/// density (<see cref="HessianSpectrum"/>) for the report. A missing spectrum is a missing measure like a metric: a
+/// stored run without one gets it from its checkpoint, or is retrained (deterministically) without one, so a run killed
+/// between its last metric and its spectrum is completed as any partly measured run.
 /// Threads: libtorch's intra-op pool gets Threads / Workers threads; Workers runs train side by side. Model
 /// construction seeds libtorch's global generator, so it is serialised; everything else random draws from
 /// per-run generators, so results do not depend on scheduling.
@@ -78,7 +81,8 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         var existing = store.GetRun(run.Key);
         var have = store.Metrics(run.Key);
         var missing = metrics.Where(m => !have.ContainsKey(m)).ToList();
-        if (existing is not null && (existing.Diverged || (missing.Count == 0 && (run.SettingProfile.IsRegression || store.Predictions(run.Key) is not null))))
+        bool spectrumMissing = HessianSpectrum.Wanted(run) && store.Spectrum(run.Key) is null;
+        if (existing is not null && (existing.Diverged || (missing.Count == 0 && !spectrumMissing && (run.SettingProfile.IsRegression || store.Predictions(run.Key) is not null))))
         {
             Report(new RunEvent(index, total, run.Describe(), RunPhase.Cached, existing.Diverged ? existing.DivergedAtStep is { } s ? $"diverged at step {s}" : "diverged" : "stored", 0));
             return (RunPhase.Cached, 0, false);
@@ -108,7 +112,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
             if (result.Diverged)
             {
                 store.SaveRun(new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, true, result.DivergedAtStep,
-                    double.NaN, double.NaN, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson()), null, null, 0);
+                    epochs, clock.Elapsed.TotalSeconds, provenance.ToJson()), null, null, 0);
                 Report(new RunEvent(index, total, run.Describe(), RunPhase.Diverged, result.Describe(), clock.Elapsed.TotalSeconds));
                 model.Dispose();
                 return (RunPhase.Diverged, 0, false);
@@ -125,16 +129,17 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
                     ["torchsharp"] = provenance.TorchSharpVersion,
                 });
             trained = new StoredRun(run.Key, run.Setting, run.Profile, run.Regime.Name, run.Seed, run.CanonicalJson, false, null,
-                FinalLoss(model, setting, run.SettingProfile), double.NaN, epochs, clock.Elapsed.TotalSeconds, provenance.ToJson());
+                epochs, clock.Elapsed.TotalSeconds, provenance.ToJson());
             missing = metrics.ToList();
         }
         // One measurement context per run: the test (and train) predictions it caches serve the stored run and every metric.
         using var computer = new RunMeasurementContext(model, run.SettingProfile, run.Regime, setting, run.TrainingSeed);
         if (trained is not null)
-            SaveWithPredictions(trained with { FinalTrainAccuracy = run.SettingProfile.IsRegression ? double.NaN : ClassificationMetrics.Accuracy(computer.TrainPredictions) }, computer);
+            SaveWithPredictions(trained, computer);
         else if (!run.SettingProfile.IsRegression && store.Predictions(run.Key) is null)
             SaveWithPredictions(existing!, computer);
         int count = MeasureAll(computer, run, missing, index, total, clock);
+        if (spectrumMissing) SaveSpectrum(run, model, setting, index, total, clock);
         model.Dispose();
         Report(new RunEvent(index, total, run.Describe(), RunPhase.Finished, $"{count} metrics", clock.Elapsed.TotalSeconds));
         return (RunPhase.Finished, count, fromCheckpoint);
@@ -162,10 +167,16 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         return count;
     }
 
-    private static double FinalLoss(FeatureNetwork model, SettingData setting, Specs.SettingProfile settingProfile)
+    /// <summary>
+    /// The report's spectrum of a run (<see cref="HessianSpectrum"/>), from the model in memory, after the metrics. Its
+    /// progress line skips <see cref="Report"/>: it has its own pause point, "spectrum", so the "measuring" count of the
+    /// crash tests still means the n-th metric.
+    /// </summary>
+    private void SaveSpectrum(RunSpec run, FeatureNetwork model, SettingData setting, int index, int total, Stopwatch clock)
     {
-        using var source = Measurement.Hessian.TensorBatchSource.Uniform(setting.Train.Inputs, setting.Train.Targets, 1000);
-        return Measurement.Sharpness.DataLoss.Evaluate(model, settingProfile.IsRegression ? Measurement.Hessian.LossKind.MeanSquaredError : Measurement.Hessian.LossKind.CrossEntropy, source);
+        progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Measuring, "Hessian spectral density", clock.Elapsed.TotalSeconds, share.Value));
+        TestPause.At("spectrum");
+        store.SaveSpectrum(HessianSpectrum.Measure(run.Key, model, run.SettingProfile, setting));
     }
 
     /// <summary>Epoch logs may hold NaN (accuracy of a regression run): written as the JSON string "NaN".</summary>

@@ -3,11 +3,16 @@ using Microsoft.Data.Sqlite;
 namespace Reproduce.Claims.Store;
 
 /// <summary>
-/// Runs, metrics and test-set predictions in an embedded SQLite database (WAL journal, so a reader never blocks the
-/// writer and a killed process loses at most the transaction in flight). Runs are keyed by the content hash of what
-/// determines them (<see cref="Runner.RunSpec.Key"/>), so re-runs are incremental and resumable. A run and its
-/// predictions are written in one transaction; each metric in its own, as soon as it is measured.
+/// Runs, metrics, test-set predictions and Hessian spectra in an embedded SQLite database (WAL journal, so a reader
+/// never blocks the writer and a killed process loses at most the transaction in flight). Runs are keyed by the content
+/// hash of what determines them (<see cref="Runner.RunSpec.Key"/>), so re-runs are incremental and resumable. A run and
+/// its predictions are written in one transaction; each metric and each spectrum in its own, as soon as it exists.
 /// All access goes through one connection under a lock (parallel workers share it).
+/// <para>Format history, all under schema version 1 (additive, so every store stays readable by this build and the
+/// previous one): the spectra table was added (created on open when missing); the runs columns final_train_loss and
+/// final_train_accuracy are no longer written (NULL in new rows) or read: they held the same numbers as the always
+/// measured metrics train_loss and train_accuracy (checked bit for bit on all 190 runs of the default profile), which
+/// are now the only source. The columns stay so that older stores and older builds keep working.</para>
 /// </summary>
 public sealed class ResultStore : IDisposable
 {
@@ -37,6 +42,9 @@ public sealed class ResultStore : IDisposable
                 CREATE TABLE IF NOT EXISTS predictions (
                     run_key TEXT PRIMARY KEY REFERENCES runs(key), rows INTEGER NOT NULL, classes INTEGER NOT NULL,
                     probabilities BLOB NOT NULL, labels BLOB NOT NULL);
+                CREATE TABLE IF NOT EXISTS spectra (
+                    run_key TEXT PRIMARY KEY REFERENCES runs(key), nodes_json TEXT NOT NULL, weights_json TEXT NOT NULL, details_json TEXT NOT NULL,
+                    seconds REAL NOT NULL);
                 """);
             var version = Scalar("SELECT value FROM meta WHERE key = 'schema_version'");
             if (version is null) Execute($"INSERT INTO meta(key, value) VALUES ('schema_version', '{SchemaVersion}')");
@@ -137,8 +145,9 @@ public sealed class ResultStore : IDisposable
                 c.Parameters.AddWithValue("$spec", run.SpecJson);
                 c.Parameters.AddWithValue("$diverged", run.Diverged ? 1 : 0);
                 c.Parameters.AddWithValue("$at", (object?)run.DivergedAtStep ?? DBNull.Value);
-                c.Parameters.AddWithValue("$loss", double.IsFinite(run.FinalTrainLoss) ? run.FinalTrainLoss : DBNull.Value);
-                c.Parameters.AddWithValue("$acc", double.IsFinite(run.FinalTrainAccuracy) ? run.FinalTrainAccuracy : DBNull.Value);
+                // final_train_loss, final_train_accuracy: no longer written (the metrics train_loss, train_accuracy hold them).
+                c.Parameters.AddWithValue("$loss", DBNull.Value);
+                c.Parameters.AddWithValue("$acc", DBNull.Value);
                 c.Parameters.AddWithValue("$epochs", run.EpochsJson);
                 c.Parameters.AddWithValue("$seconds", run.Seconds);
                 c.Parameters.AddWithValue("$prov", run.ProvenanceJson);
@@ -186,7 +195,7 @@ public sealed class ResultStore : IDisposable
         lock (gate)
         {
             using var c = connection.CreateCommand();
-            c.CommandText = $"SELECT key, setting, profile, regime, seed, spec_json, diverged, diverged_at, final_train_loss, final_train_accuracy, epochs_json, seconds, provenance_json FROM runs {where}";
+            c.CommandText = $"SELECT key, setting, profile, regime, seed, spec_json, diverged, diverged_at, epochs_json, seconds, provenance_json FROM runs {where}";
             foreach (var (n, v) in parameters) c.Parameters.AddWithValue(n, v);
             return Query("runs", () =>
             {
@@ -199,8 +208,7 @@ public sealed class ResultStore : IDisposable
                     string key = Text(r, 0, T, row);
                     row = $"run {key}";
                     list.Add(new StoredRun(key, Text(r, 1, T, row), Text(r, 2, T, row), Text(r, 3, T, row), (int)Integer(r, 4, T, row, int.MinValue, int.MaxValue),
-                        Text(r, 5, T, row), Integer(r, 6, T, row, 0, 1) == 1, OptionalInteger(r, 7, T, row), OptionalReal(r, 8, T, row) ?? double.NaN,
-                        OptionalReal(r, 9, T, row) ?? double.NaN, Text(r, 10, T, row), Real(r, 11, T, row), Text(r, 12, T, row)));
+                        Text(r, 5, T, row), Integer(r, 6, T, row, 0, 1) == 1, OptionalInteger(r, 7, T, row), Text(r, 8, T, row), Real(r, 9, T, row), Text(r, 10, T, row)));
                 }
                 return list;
             });
@@ -274,11 +282,88 @@ public sealed class ResultStore : IDisposable
         }
     }
 
-    public sealed record MergeSummary(int RunsAdded, int RunsAlreadyPresent, int MetricsAdded, int MetricsAlreadyPresent);
+    /// <summary>Stores a run's spectrum (nodes and weights per probe as JSON arrays; .NET writes doubles round-trippably).</summary>
+    public void SaveSpectrum(StoredSpectrum spectrum)
+    {
+        if (spectrum.Nodes.Count == 0 || spectrum.Nodes.Count != spectrum.Weights.Count
+            || spectrum.Nodes.Zip(spectrum.Weights).Any(p => p.First.Length == 0 || p.First.Length != p.Second.Length)
+            || spectrum.Nodes.Concat(spectrum.Weights).SelectMany(v => v).Any(v => !double.IsFinite(v)))
+            throw new ArgumentException($"Spectrum of run {spectrum.RunKey}: needs at least one probe, as many finite weights as finite nodes per probe.");
+        lock (gate)
+        {
+            using var c = connection.CreateCommand();
+            c.CommandText = "INSERT OR REPLACE INTO spectra VALUES ($key, $nodes, $weights, $details, $seconds)";
+            c.Parameters.AddWithValue("$key", spectrum.RunKey);
+            c.Parameters.AddWithValue("$nodes", System.Text.Json.JsonSerializer.Serialize(spectrum.Nodes));
+            c.Parameters.AddWithValue("$weights", System.Text.Json.JsonSerializer.Serialize(spectrum.Weights));
+            c.Parameters.AddWithValue("$details", spectrum.DetailsJson);
+            c.Parameters.AddWithValue("$seconds", spectrum.Seconds);
+            c.ExecuteNonQuery();
+        }
+    }
+
+    /// <summary>The stored spectrum of a run, or null.</summary>
+    public StoredSpectrum? Spectrum(string runKey) => Spectra("WHERE run_key = $key", ("$key", runKey)).FirstOrDefault();
+
+    public IReadOnlyList<StoredSpectrum> AllSpectra() => Spectra("ORDER BY run_key");
+
+    private List<StoredSpectrum> Spectra(string where, params (string, object)[] parameters)
+    {
+        lock (gate)
+        {
+            using var c = connection.CreateCommand();
+            c.CommandText = $"SELECT run_key, nodes_json, weights_json, details_json, seconds FROM spectra {where}";
+            foreach (var (n, v) in parameters) c.Parameters.AddWithValue(n, v);
+            return Query("spectra", () =>
+            {
+                using var r = c.ExecuteReader();
+                var list = new List<StoredSpectrum>();
+                const string T = "spectra";
+                for (int n = 0; r.Read(); n++)
+                {
+                    string runKey = Text(r, 0, T, $"row {n}"), row = $"run {runKey}";
+                    var nodes = Quadrature(r, 1, row);
+                    var weights = Quadrature(r, 2, row);
+                    if (nodes.Count != weights.Count || nodes.Zip(weights).Any(p => p.First.Length != p.Second.Length))
+                        throw new InvalidDataException($"{Path}: spectra of {row}: {nodes.Count} probe(s) of nodes ({string.Join(", ", nodes.Select(v => v.Length))}) do not match {weights.Count} of weights ({string.Join(", ", weights.Select(v => v.Length))}).");
+                    list.Add(new StoredSpectrum(runKey, nodes, weights, Text(r, 3, T, row), Real(r, 4, T, row)));
+                }
+                return list;
+            });
+        }
+    }
+
+    /// <summary>A JSON array (one per probe) of non-empty arrays of finite numbers; anything else names the file, column and run.</summary>
+    private List<double[]> Quadrature(SqliteDataReader r, int i, string row)
+    {
+        string text = Text(r, i, "spectra", row);
+        InvalidDataException Bad(string why) => new($"{Path}: spectra.{r.GetName(i)} of {row} {why}, expected a JSON array of non-empty arrays of finite numbers.");
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(text);
+            if (doc.RootElement.ValueKind != System.Text.Json.JsonValueKind.Array || doc.RootElement.GetArrayLength() == 0) throw Bad("is not a non-empty array");
+            var probes = new List<double[]>();
+            foreach (var probe in doc.RootElement.EnumerateArray())
+            {
+                if (probe.ValueKind != System.Text.Json.JsonValueKind.Array || probe.GetArrayLength() == 0) throw Bad($"holds {probe.ValueKind} at probe {probes.Count}");
+                probes.Add([.. probe.EnumerateArray().Select(v => v.ValueKind == System.Text.Json.JsonValueKind.Number && v.TryGetDouble(out double d) && double.IsFinite(d)
+                    ? d : throw Bad($"holds {(v.ValueKind == System.Text.Json.JsonValueKind.Number ? v.GetRawText() : v.ValueKind.ToString())} at probe {probes.Count}"))]);
+            }
+            return probes;
+        }
+        catch (System.Text.Json.JsonException e) { throw Bad($"is not JSON ({e.Message})"); }
+    }
+
+    public sealed record MergeSummary(int RunsAdded, int RunsAlreadyPresent, int MetricsAdded, int MetricsAlreadyPresent)
+    {
+        public int SpectraAdded { get; init; }
+        public int SpectraAlreadyPresent { get; init; }
+    }
 
     /// <summary>
-    /// Copies every run, metric and prediction of <paramref name="other"/> into this store (shards into one). A run or
-    /// metric present in both must be identical (same recipe, outcome and value); a conflict aborts the whole merge
+    /// Copies every run, metric, prediction and spectrum of <paramref name="other"/> into this store (shards into one). A
+    /// run, metric or spectrum present in both must be identical (same recipe, outcome, value, nodes and weights); a
+    /// conflict aborts the whole merge
     /// before anything is written, naming the run and the field. Per-group metrics (disagreement, JS divergence) are
     /// not copied: their value depends on which seeds the store holds (a shard's is over its own seeds), so they are
     /// recomputed over the merged store (as `reproduce merge` does), and a merge repeated after that, or resumed after
@@ -295,8 +380,9 @@ public sealed class ResultStore : IDisposable
             if (mine is null) { runsToAdd.Add(run); continue; }
             runsPresent++;
             if (mine.SpecJson != run.SpecJson) conflicts.Add($"run {run.Key} ({run.Setting}/{run.Regime}/seed {run.Seed}): recipe differs");
-            if (mine.Diverged != run.Diverged || !Same(mine.FinalTrainLoss, run.FinalTrainLoss) || !Same(mine.FinalTrainAccuracy, run.FinalTrainAccuracy))
-                conflicts.Add($"run {run.Key} ({run.Setting}/{run.Regime}/seed {run.Seed}): outcome differs (final train loss {mine.FinalTrainLoss} vs {run.FinalTrainLoss})");
+            // The final train loss and accuracy are metrics (train_loss, train_accuracy), compared with the metrics below.
+            if (mine.Diverged != run.Diverged)
+                conflicts.Add($"run {run.Key} ({run.Setting}/{run.Regime}/seed {run.Seed}): outcome differs (diverged {mine.Diverged} here, {run.Diverged} in {other.Path})");
         }
         var metricsToAdd = new List<StoredMetric>();
         foreach (var m in other.AllMetrics().Where(m => !IsPerGroup(m.Metric)))
@@ -305,6 +391,16 @@ public sealed class ResultStore : IDisposable
             if (!mine.TryGetValue(m.Metric, out var existing)) { metricsToAdd.Add(m); continue; }
             metricsPresent++;
             if (!Same(existing.Value, m.Value)) conflicts.Add($"run {m.RunKey}: metric {m.Metric} is {existing.Value} here and {m.Value} in {other.Path}");
+        }
+        var spectraToAdd = new List<StoredSpectrum>();
+        int spectraPresent = 0;
+        foreach (var sp in other.AllSpectra())
+        {
+            var existing = Spectrum(sp.RunKey);
+            if (existing is null) { spectraToAdd.Add(sp); continue; }
+            spectraPresent++;
+            static bool SameProbes(IReadOnlyList<double[]> a, IReadOnlyList<double[]> b) => a.Count == b.Count && a.Zip(b).All(p => p.First.AsSpan().SequenceEqual(p.Second));
+            if (!SameProbes(existing.Nodes, sp.Nodes) || !SameProbes(existing.Weights, sp.Weights)) conflicts.Add($"run {sp.RunKey}: spectrum differs here and in {other.Path}");
         }
         if (conflicts.Count > 0)
             throw new InvalidDataException($"Refusing to merge {other.Path} into {Path}: {conflicts.Count} conflicting duplicate(s):{Environment.NewLine}  " + string.Join(Environment.NewLine + "  ", conflicts.Take(20)));
@@ -315,7 +411,8 @@ public sealed class ResultStore : IDisposable
             SaveRun(run, p?.Probabilities, p?.Labels, p?.Classes ?? 0);
         }
         foreach (var m in metricsToAdd) SaveMetric(m);
-        return new MergeSummary(runsToAdd.Count, runsPresent, metricsToAdd.Count, metricsPresent);
+        foreach (var sp in spectraToAdd) SaveSpectrum(sp);
+        return new MergeSummary(runsToAdd.Count, runsPresent, metricsToAdd.Count, metricsPresent) { SpectraAdded = spectraToAdd.Count, SpectraAlreadyPresent = spectraPresent };
     }
 
     private static bool Same(double a, double b) => a.Equals(b);

@@ -25,7 +25,7 @@ internal static class MergeCommand
                 if (!File.Exists(path)) throw new FileNotFoundException($"Shard store not found: {path}", path);
                 using var shard = new ResultStore(path);
                 var s = target.MergeFrom(shard);
-                Console.Error.WriteLine($"{path}: {s.RunsAdded} runs and {s.MetricsAdded} metrics added ({s.RunsAlreadyPresent} runs, {s.MetricsAlreadyPresent} metrics already present).");
+                Console.Error.WriteLine($"{path}: {s.RunsAdded} runs and {s.MetricsAdded} metrics added ({s.RunsAlreadyPresent} runs, {s.MetricsAlreadyPresent} metrics already present); {s.SpectraAdded} spectra added ({s.SpectraAlreadyPresent} already present).");
             }
             var plan = suite.Plan();
             var summary = ProgressReporter.Run(plan.Runs.Count, progress => suite.Execute(plan, target, progress));

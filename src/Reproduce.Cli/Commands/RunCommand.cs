@@ -2,10 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using Reproduce.Claims;
 using Reproduce.Claims.Baselines;
-using Reproduce.Claims.Evaluation;
-using Reproduce.Claims.Report;
 using Reproduce.Claims.Store;
-using Reproduce.Training.Checkpoints;
 
 namespace Reproduce.Cli.Commands;
 
@@ -55,52 +52,38 @@ internal static class RunCommand
         return Evaluate(suite, store, json, summary.Failed);
     }
 
-    /// <summary>Verdicts, baseline comparison and report from the store (shared by run and report).</summary>
+    /// <summary>
+    /// Verdicts, baseline comparison and report from the store (<see cref="ClaimSuite.VerifyAndReport"/>, shared by run
+    /// and report), printed: the differences on stderr, the verdicts (or --json) on stdout.
+    /// </summary>
     public static int Evaluate(ClaimSuite suite, ResultStore store, bool json, int failedRuns = 0)
     {
-        var options = suite.Options;
-        var outcomes = suite.Evaluate(store);
-        var baselines = new BaselineStore(options.Resolve(options.BaselinesFolder));
-        var provenance = suite.CaptureProvenance();
-        var results = new List<object>();
-        var baselineVerdicts = new Dictionary<string, string>();
-        int regressions = 0;
-        foreach (var o in outcomes)
+        var result = suite.VerifyAndReport(store);
+        foreach (var c in result.Claims)
         {
-            BaselineStore.CheckResult check;
-            try { check = baselines.Check(o, provenance.CodeVersion, provenance.Environment); }
-            catch (Claims.Specs.SpecException e)
+            if (c.BaselineError is not null)
             {
-                // A corrupt baseline is a regression to report, not a reason to lose the other claims' results; the
-                // received snapshot beside it is what a reviewer can accept in its place.
-                Console.Error.WriteLine(e.Message);
-                Console.Error.WriteLine($"{o.ClaimId}: new snapshot {baselines.WriteReceived(BaselineStore.FromOutcome(o, provenance.CodeVersion, provenance.Environment))}");
-                regressions++;
-                results.Add(new { claim = o.ClaimId, verdict = o.Verdict, baseline = (string?)null, differences = (IReadOnlyList<string>)[e.Message], note = o.VerdictNote });
-                continue;
+                Console.Error.WriteLine(c.BaselineError);
+                Console.Error.WriteLine($"{c.ClaimId}: new snapshot {c.ReceivedPath}");
             }
-            if (check.Reviewed is not null) baselineVerdicts[o.ClaimId] = check.Reviewed.Verdict;
-            if (!check.Matches)
+            else if (!c.Matches)
             {
-                regressions++;
-                Console.Error.WriteLine($"{o.ClaimId}: differs from its baseline under the {check.Rule.ToString().ToLowerInvariant()} rule ({check.ReceivedPath}):");
-                foreach (var d in check.Differences) Console.Error.WriteLine($"    {d}");
+                Console.Error.WriteLine($"{c.ClaimId}: differs from its baseline under the {c.Rule.ToString()!.ToLowerInvariant()} rule ({c.ReceivedPath}):");
+                foreach (var d in c.Differences) Console.Error.WriteLine($"    {d}");
             }
-            results.Add(new { claim = o.ClaimId, verdict = o.Verdict, baseline = check.Reviewed?.Verdict, rule = check.Rule.ToString().ToLowerInvariant(), differences = check.Differences, note = o.VerdictNote });
         }
-        string folder = options.Resolve(options.OutputFolder);
-        string markdown = MarkdownReport.Render(outcomes, baselineVerdicts, options.Profile, $"{provenance.CodeVersion}, TorchSharp {provenance.TorchSharpVersion}, {provenance.Device}, {provenance.Threads} threads");
-        string mdPath = Path.Combine(folder, "report.md");
-        AtomicFile.WriteAllText(mdPath, markdown);
-        AtomicFile.WriteAllText(Path.Combine(folder, "outcomes.json"), JsonSerializer.Serialize(outcomes, BaselineStore.Json));
-        string htmlPath = Path.Combine(folder, "report.html");
-        AtomicFile.WriteAllText(htmlPath, new HtmlReport(suite, store) { Spectra = options.Checkpoints }.Render(outcomes, baselineVerdicts, provenance));
-        if (json) Console.WriteLine(JsonSerializer.Serialize(new { profile = options.Profile, report = htmlPath, markdown = mdPath, regressions, claims = results }, BaselineStore.Json));
+        if (json)
+        {
+            var claims = result.Claims.Select(c => c.BaselineError is not null
+                ? (object)new { claim = c.ClaimId, verdict = c.Verdict, baseline = (string?)null, differences = c.Differences, note = c.Outcome.VerdictNote }
+                : new { claim = c.ClaimId, verdict = c.Verdict, baseline = c.ReviewedVerdict, rule = c.Rule.ToString()!.ToLowerInvariant(), differences = c.Differences, note = c.Outcome.VerdictNote }).ToList();
+            Console.WriteLine(JsonSerializer.Serialize(new { profile = result.Profile, report = result.ReportPath, markdown = result.MarkdownPath, regressions = result.Regressions, claims }, BaselineStore.Json));
+        }
         else
         {
-            foreach (var o in outcomes) Console.WriteLine($"{o.ClaimId,-36} {o.Verdict,-18} {o.VerdictNote}");
-            Console.WriteLine($"Report: {htmlPath} (and {mdPath})");
+            foreach (var c in result.Claims) Console.WriteLine($"{c.ClaimId,-36} {c.Verdict,-18} {c.Outcome.VerdictNote}");
+            Console.WriteLine($"Report: {result.ReportPath} (and {result.MarkdownPath})");
         }
-        return regressions > 0 || failedRuns > 0 ? 1 : 0;
+        return result.Regressions > 0 || failedRuns > 0 ? 1 : 0;
     }
 }

@@ -570,6 +570,7 @@ public class ReaderFuzzTests
             ["TEXT", "TEXT", "TEXT", "TEXT", "INTEGER", "TEXT", "INTEGER", "INTEGER", "REAL", "REAL", "TEXT", "REAL", "TEXT", "TEXT"]),
         ("metrics", ["run_key", "metric", "value", "details_json", "seconds"], ["TEXT", "TEXT", "REAL", "TEXT", "REAL"]),
         ("predictions", ["run_key", "rows", "classes", "probabilities", "labels"], ["TEXT", "INTEGER", "INTEGER", "BLOB", "BLOB"]),
+        ("spectra", ["run_key", "nodes_json", "weights_json", "details_json", "seconds"], ["TEXT", "TEXT", "TEXT", "TEXT", "REAL"]),
     ];
 
     private static object ValidValue(string table, string column, string type, int row) => (table, column) switch
@@ -578,6 +579,7 @@ public class ReaderFuzzTests
         (_, "key") or (_, "run_key") => $"run{row}",
         ("predictions", "rows") => 2, ("predictions", "classes") => 3,
         ("predictions", "probabilities") => new byte[24], ("predictions", "labels") => new byte[16],
+        ("spectra", "nodes_json") => "[[-0.5, 2.0], [0.25]]", ("spectra", "weights_json") => "[[0.4, 0.6], [1.0]]",
         _ => type switch { "TEXT" => "{}", "INTEGER" => (long)row, "REAL" => 0.5 + row, _ => new byte[1] },
     };
 
@@ -627,8 +629,9 @@ public class ReaderFuzzTests
         string validPath = Path.Combine(folder, "valid.sqlite");
         using (var store = new ResultStore(validPath))
         {
-            store.SaveRun(new StoredRun("run0", "mlp", "smoke", "Base", 0, "{}", false, null, 0.5, 0.9, "[]", 1.5, "{}"), [0.1f, 0.9f, 0.3f, 0.7f], [1, 0], 2);
-            store.SaveRun(new StoredRun("run1", "mlp", "smoke", "WD", 1, "{}", true, 7, double.NaN, double.NaN, "[]", 2.5, "{}"), null, null, 0);
+            store.SaveRun(new StoredRun("run0", "mlp", "smoke", "Base", 0, "{}", false, null, "[]", 1.5, "{}"), [0.1f, 0.9f, 0.3f, 0.7f], [1, 0], 2);
+            store.SaveRun(new StoredRun("run1", "mlp", "smoke", "WD", 1, "{}", true, 7, "[]", 2.5, "{}"), null, null, 0);
+            store.SaveSpectrum(new StoredSpectrum("run0", [[-0.5, 2.0], [0.25]], [[0.4, 0.6], [1.0]], "{}", 0.2));
             store.SaveMetric(new StoredMetric("run0", "fisher_rao", 0.25, "{}", 0.1));
             store.SaveMetric(new StoredMetric("run1", "fisher_rao", 0.5, "{}", 0.1));
         }
@@ -639,7 +642,7 @@ public class ReaderFuzzTests
         TestContext.Out.WriteLine($"300 variant stores in {clock.Elapsed.TotalSeconds:0.0} s");
         string path = Path.Combine(folder, "case.sqlite");
 
-        Fuzz("result store (ResultStore: open, AllRuns, AllMetrics, Metrics, Predictions)", (r, i) =>
+        Fuzz("result store (ResultStore: open, AllRuns, AllMetrics, Metrics, Predictions, AllSpectra, Spectrum)", (r, i) =>
         {
             foreach (var f in new[] { path + "-wal", path + "-shm", path + "-journal" }) File.Delete(f);
             string mutation;
@@ -668,11 +671,13 @@ public class ReaderFuzzTests
                 using var store = new ResultStore(path);
                 var runs = store.AllRuns();
                 store.AllMetrics();
+                store.AllSpectra();
                 foreach (var key in runs.Select(x => x.Key).Append("run0").Distinct())
                 {
                     store.GetRun(key);
                     store.Metrics(key);
                     store.Predictions(key);
+                    store.Spectrum(key);
                 }
             });
         }, NamesFile<InvalidDataException>);

@@ -5,8 +5,8 @@ namespace Reproduce.Tests.CrashSafety;
 
 /// <summary>
 /// Everything a result store holds that an uninterrupted run determines, read straight from its SQLite tables: every
-/// run's recipe and outcome, every metric's value as its IEEE bits with its details, and every run's stored test
-/// predictions as raw bytes. Left out: wall-clock seconds, the creation time and the provenance (when and where it
+/// run's recipe and outcome, every metric's value as its IEEE bits with its details, every run's stored test
+/// predictions as raw bytes, and every stored Hessian spectrum (nodes and weights as round-trippable JSON). Left out: wall-clock seconds, the creation time and the provenance (when and where it
 /// ran), which differ between any two runs.
 /// </summary>
 public sealed class StoreSnapshot
@@ -18,6 +18,8 @@ public sealed class StoreSnapshot
     public SortedDictionary<string, string> Runs { get; } = new(StringComparer.Ordinal);
     /// <summary>"run key / metric" → value bits (and the value) and details.</summary>
     public SortedDictionary<string, string> Metrics { get; } = new(StringComparer.Ordinal);
+    /// <summary>Run key → nodes, weights and details of its stored Hessian spectrum.</summary>
+    public SortedDictionary<string, string> Spectra { get; } = new(StringComparer.Ordinal);
     /// <summary>Run key → rows, classes, float32 probabilities and int64 labels as stored.</summary>
     public SortedDictionary<string, (long Rows, long Classes, byte[] Probabilities, byte[] Labels)> Predictions { get; } = new(StringComparer.Ordinal);
     /// <summary>SQLite's own verdict on the file ("ok").</summary>
@@ -39,6 +41,8 @@ public sealed class StoreSnapshot
             s.Runs[(string)r[0]] = string.Join(" | ", r.Select(Text));
         foreach (var r in Rows(c, "SELECT run_key, metric, value, details_json FROM metrics"))
             s.Metrics[$"{r[0]} / {r[1]}"] = $"{Text(r[2])} {r[3]}";
+        foreach (var r in Rows(c, "SELECT run_key, nodes_json, weights_json, details_json FROM spectra"))
+            s.Spectra[(string)r[0]] = $"{r[1]} | {r[2]} | {r[3]}";
         foreach (var r in Rows(c, "SELECT run_key, rows, classes, probabilities, labels FROM predictions"))
             s.Predictions[(string)r[0]] = ((long)r[1], (long)r[2], (byte[])r[3], (byte[])r[4]);
         return s;
@@ -74,6 +78,7 @@ public sealed class StoreSnapshot
         if (Integrity != "ok") d.Add($"integrity_check: {Integrity}");
         Compare("runs", expected.Runs, Runs, (a, b) => a == b, d);
         Compare("metrics", expected.Metrics, Metrics, (a, b) => a == b, d);
+        Compare("spectra", expected.Spectra, Spectra, (a, b) => a == b, d);
         Compare("predictions", expected.Predictions, Predictions,
             (a, b) => a.Rows == b.Rows && a.Classes == b.Classes && a.Probabilities.AsSpan().SequenceEqual(b.Probabilities) && a.Labels.AsSpan().SequenceEqual(b.Labels), d);
         return d;

@@ -55,7 +55,7 @@ public class VerdictLogicTests
                 string key = new RunSpec(setting, Profile, settingProfile, RegimeRegistry.Get(regime), seed).Key;
                 if (!runs.ContainsKey(key))
                 {
-                    runs[key] = new StoredRun(key, setting, Profile, regime, seed, "{}", false, null, 0.01, trainAccuracy, "[]", 0, "{}");
+                    runs[key] = new StoredRun(key, setting, Profile, regime, seed, "{}", false, null, "[]", 0, "{}");
                     metrics.Add(new StoredMetric(key, "train_accuracy", trainAccuracy, "{}", 0));
                 }
                 string details = unconvergedSeeds?.Contains(seed) == true ? """{"Converged":false}""" : """{"Converged":true}""";
@@ -331,5 +331,20 @@ public class VerdictLogicTests
         Assert.That(o.VerdictNote, Does.Contain("estimator not converged (value used as is): ten/WD hessian_top_eigenvalue seeds 3 7"));
         Assert.That(o.Comparisons[0].UnconvergedRegimeSeeds, Is.EqualTo(new[] { 3, 7 }));
         Assert.That(o.Comparisons[0].UnconvergedReferenceSeeds, Is.Empty);
+    }
+
+    [Test]
+    public void TheBaseFitIsTheMedianOfTheTrainMetricsOfThePlannedBaseRuns()
+    {
+        // Train loss and accuracy live in the metrics only: the Base fit shown beside every verdict is their median over
+        // the planned Base runs (train accuracy 1.0 as written by Add; train loss 0.01 .. 0.10, median 0.055).
+        var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up)
+            .Add("ten", "Base", "train_loss", [.. Enumerable.Range(1, 10).Select(i => 0.01 * i)]);
+        var fit = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single().Convergence.Single();
+        Assert.That(fit.BaseTrainLoss, Is.EqualTo(0.055).Within(1e-15));
+        Assert.That((fit.BaseTrainAccuracy, fit.Converged), Is.EqualTo((1.0, true)));
+        var withoutLoss = Evaluate(New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up),
+            Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single().Convergence.Single();
+        Assert.That(withoutLoss.BaseTrainLoss, Is.NaN, "no train_loss metric, no fit figure");
     }
 }

@@ -25,7 +25,7 @@ public class ReportTests
         using var store = suite.OpenStore();
         suite.Execute(suite.Plan(), store);
         var outcomes = suite.Evaluate(store);
-        var html = new HtmlReport(suite, store).Render(outcomes, new Dictionary<string, string> { ["t1-wd"] = "inconclusive" },
+        var html = new HtmlReport(suite, suite.Results(store)).Render(outcomes, new Dictionary<string, string> { ["t1-wd"] = "inconclusive" },
             Provenance.Capture(tiny.Root, "cpu", 2, "smoke"));
         var document = new HtmlParser().ParseDocument(html);
         var rows = document.QuerySelectorAll("tr[data-claim]").Select(r => r.GetAttribute("data-claim")).ToList();

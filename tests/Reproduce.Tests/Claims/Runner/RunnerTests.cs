@@ -122,7 +122,7 @@ public class RunnerTests
     }
 
     /// <summary>
-    /// Everything a run stores except wall-clock time and provenance. Doubles as their IEEE bits (so -0 / 0 and
+    /// Everything a run stores (runs, metrics, spectra) except wall-clock time and provenance. Doubles as their IEEE bits (so -0 / 0 and
     /// NaN payloads count as different), which is stricter than any decimal formatting.
     /// </summary>
     private static string Content(ResultStore s, bool seedsAsSet = false)
@@ -133,8 +133,9 @@ public class RunnerTests
                 g.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).Order())}]")
             : json;
         return string.Join("\n",
-            s.AllRuns().Select(r => $"{r.Key} {r.Regime} {r.Seed} {r.SpecJson} {r.Diverged} {r.DivergedAtStep} {Bits(r.FinalTrainLoss)} {Bits(r.FinalTrainAccuracy)} {r.EpochsJson}")
-             .Concat(s.AllMetrics().Select(m => $"{m.RunKey} {m.Metric} {Bits(m.Value)} ({m.Value:R}) {Details(m.DetailsJson)}")));
+            s.AllRuns().Select(r => $"{r.Key} {r.Regime} {r.Seed} {r.SpecJson} {r.Diverged} {r.DivergedAtStep} {r.EpochsJson}")
+             .Concat(s.AllMetrics().Select(m => $"{m.RunKey} {m.Metric} {Bits(m.Value)} ({m.Value:R}) {Details(m.DetailsJson)}"))
+             .Concat(s.AllSpectra().Select(p => $"{p.RunKey} spectrum {string.Join(",", p.Nodes.SelectMany(v => v).Select(Bits))} / {string.Join(",", p.Weights.SelectMany(v => v).Select(Bits))} {p.DetailsJson}")));
     }
 
     /// <summary>Stored test probabilities (float32) and labels of every run, bit for bit.</summary>
