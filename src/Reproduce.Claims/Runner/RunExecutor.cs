@@ -95,12 +95,12 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         bool fromCheckpoint = existing is not null && File.Exists(checkpoint);
         if (fromCheckpoint)
         {
-            var loaded = Checkpoint.Load(checkpoint);
+            var loaded = Checkpoint.Load(checkpoint, options.TorchDevice());
             model = loaded.Model;
         }
         else
         {
-            lock (BuildGate) model = run.SettingProfile.Model.Build(run.TrainingSeed);
+            lock (BuildGate) model = run.SettingProfile.Model.Build(run.TrainingSeed, options.TorchDevice());
             var recipe = new TrainerOptions
             {
                 Epochs = run.SettingProfile.Epochs, BatchSize = run.SettingProfile.BatchSize, LearningRate = run.SettingProfile.LearningRate, Momentum = run.SettingProfile.Momentum,
@@ -150,7 +150,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
     {
         if (computer.IsRegression) { store.SaveRun(run, null, null, 0); return; }
         var p = computer.TestPredictions;
-        store.SaveRun(run, p.Probabilities.to(ScalarType.Float32).data<float>().ToArray(), p.Labels.data<long>().ToArray(), (int)p.Classes);
+        store.SaveRun(run, Measurement.Devices.HostRead.ToArray<float>(p.Probabilities.to(ScalarType.Float32)), Measurement.Devices.HostRead.ToArray<long>(p.Labels), (int)p.Classes);
     }
 
     private int MeasureAll(RunMeasurementContext computer, RunSpec run, IReadOnlyList<string> metrics, int index, int total, Stopwatch clock)

@@ -17,7 +17,8 @@ public sealed record Provenance(string CodeVersion, string TorchSharpVersion, st
     public string ToJson() => JsonSerializer.Serialize(this);
 
     /// <summary>What must be equal for two executions to give the same bits (the machine's name is not part of it).</summary>
-    public ExecutionEnvironment Environment => new(TorchSharpVersion, Cpu, Device, Threads, Workers) { Mkl = Mkl };
+    /// <summary>The environment a baseline pins: the device's kind (cuda:1 and cuda:0 run the same kernels), not its ordinal.</summary>
+    public ExecutionEnvironment Environment => new(TorchSharpVersion, Cpu, Device.Split(':')[0], Threads, Workers) { Mkl = Mkl };
 
     public static Provenance Capture(string repositoryRoot, string device, int threads, string profile, int workers = 1) => new(
         GitVersion(repositoryRoot), ExecutionEnvironment.TorchSharpVersion,

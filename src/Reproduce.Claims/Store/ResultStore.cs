@@ -418,7 +418,7 @@ public sealed class ResultStore : IDisposable
     private static bool Same(double a, double b) => a.Equals(b);
 
     private static bool IsPerGroup(string metric) =>
-        global::Reproduce.Claims.Metrics.MetricCatalog.All.FirstOrDefault(d => d.Name == metric) is { PerGroup: true };
+        global::Reproduce.Claims.Metrics.MetricRegistry.Contains(metric) && global::Reproduce.Claims.Metrics.MetricRegistry.Get(metric) is global::Reproduce.Claims.Metrics.GroupMetric;
 
     public void Dispose() => connection.Dispose();
 }

@@ -36,8 +36,6 @@ public class HostReadTests
         ["src/Reproduce.Training/Trainer.cs"] = (1, "the epoch's step losses, copied with .cpu() first"),
         ["src/Reproduce.Training/Data/CropAndFlip.cs"] = (3, "offsets and flips drawn by the CPU generator into CPU tensors"),
         ["src/Reproduce.Training/Data/Functions2D.cs"] = (1, "points drawn by the CPU generator into a CPU tensor"),
-        // Owned by another change in flight; reads Predictions, which live in host memory by contract (Predictions.cs).
-        ["src/Reproduce.Claims/Runner/RunExecutor.cs"] = (2, "stored predictions: host-memory tensors by the Predictions contract"),
         // Benchmarks build their own CPU tensors and never take a device.
         ["src/Reproduce.Cli/Bench/HessianBenchmark.cs"] = (2, "CPU benchmark inputs written to files"),
     };
