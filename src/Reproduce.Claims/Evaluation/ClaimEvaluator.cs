@@ -7,7 +7,9 @@ using Reproduce.Claims.Store;
 namespace Reproduce.Claims.Evaluation;
 
 /// <summary>
-/// Turns stored metrics into verdicts. Comparison: each regime vs the reference, paired by seed, Wilcoxon signed-rank.
+/// Turns stored metrics into verdicts. Comparison: each regime vs the reference, paired by seed, Wilcoxon signed-rank;
+/// on a per-group metric (disagreement, JS divergence), whose per-seed values share models, the paired permutation
+/// test over models instead (<see cref="ModelPermutationTest"/>, from the stored test predictions).
 /// Best: every rival regime against the claimed one. Correlation: Kendall tau pooled over regimes (and within each,
 /// reported). Condition: the same regime in a later setting vs the first.
 ///
@@ -154,6 +156,8 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
             MedianDifferenceLower = double.NaN, MedianDifferenceUpper = double.NaN,
         };
         if (seeds.Count < 2) { outcome.Verdict = Verdicts.NoData; return outcome; }
+        if (MetricRegistry.Get(metric) is GroupMetric pairwise)
+            return CompareModels(outcome, pairwise, setting, reference, regime, expected, otherSetting);
         var alt = expected == "higher" ? Alternative.Greater : Alternative.Less;
         var opp = alt == Alternative.Greater ? Alternative.Less : Alternative.Greater;
         var w = WilcoxonSignedRank.Test(regValues, refValues, alt);
@@ -165,6 +169,51 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
             P = w.PValue, POpposite = wo.PValue, Exact = w.Exact, RankBiserial = w.RankBiserial,
             ReferenceMedian = BootstrapInterval.Median(refValues), RegimeMedian = BootstrapInterval.Median(regValues),
             MedianDifference = ci.Estimate, MedianDifferenceLower = ci.Lower, MedianDifferenceUpper = ci.Upper,
+        };
+    }
+
+    /// <summary>
+    /// A per-group metric (disagreement, JS divergence): its per-seed values share models, so they are no independent
+    /// replicates and are kept only as descriptive numbers (the medians). The test is the paired permutation test over
+    /// models (<see cref="ModelPermutationTest"/>) on the pairwise matrix d(i, j) of the 2n models (regime and reference
+    /// of each seed both stored), computed with the metric's own pairwise function from the stored predictions, read
+    /// as the group step reads them. The effect is T = mean pairwise d within the regime - within the reference, with a
+    /// seeded bootstrap interval over seeds; the rank-biserial has no meaning here (NaN).
+    /// </summary>
+    private ComparisonOutcome CompareModels(ComparisonOutcome outcome, GroupMetric pairwise, string setting, string reference, string regime, string expected,
+        string? otherSetting)
+    {
+        if (otherSetting is not null)
+            throw new ArgumentException($"{pairwise.Name} is computed between models on the same test points; a condition claim compares two settings, which do not share them.");
+        var regimeRuns = planned.Runs(setting, regime).Where(r => !r.Diverged).ToDictionary(r => r.Seed);
+        var referenceRuns = planned.Runs(setting, reference).Where(r => !r.Diverged).ToDictionary(r => r.Seed);
+        var seeds = outcome.Seeds.Where(s => regimeRuns.ContainsKey(s) && referenceRuns.ContainsKey(s)
+            && planned.PredictionsOf(regimeRuns[s].Key) is not null && planned.PredictionsOf(referenceRuns[s].Key) is not null).ToList();
+        var described = outcome with
+        {
+            ReferenceMedian = BootstrapInterval.Median(outcome.ReferenceValues), RegimeMedian = BootstrapInterval.Median(outcome.RegimeValues), RankBiserial = double.NaN,
+        };
+        if (seeds.Count < 2) { described.Verdict = Verdicts.NoData; return described; }
+        // Models 0..n-1: the regime's, n..2n-1: the reference's, both in seed order.
+        var keys = seeds.Select(s => regimeRuns[s].Key).Concat(seeds.Select(s => referenceRuns[s].Key)).ToList();
+        var stored = keys.Select(k => planned.PredictionsOf(k)!.Value).ToList();
+        if (stored.Any(p => p.Classes != stored[0].Classes || !p.Labels.AsSpan().SequenceEqual(stored[0].Labels)))
+            throw new InvalidDataException($"{setting}: the stored test predictions of {regime} and {reference} are not on the same test points ({string.Join(", ", keys)}).");
+        int m = keys.Count, n = seeds.Count;
+        var d = new double[m, m];
+        using (var scope = TorchSharp.torch.NewDisposeScope())
+        using (var models = GroupMeasurementContext.FromStored([.. stored.Select((p, i) => (Seed: seeds[i % n], Predictions: p))]))
+            for (int i = 0; i < m; i++)
+                for (int j = i + 1; j < m; j++)
+                    d[i, j] = d[j, i] = pairwise.Between(models.Members[i], models.Members[j]);
+        var pairs = Enumerable.Range(0, n).Select(s => (Claimed: s, Reference: n + s)).ToList();
+        var test = ModelPermutationTest.Test(d, pairs);
+        var ci = ModelPermutationTest.Interval(d, pairs);
+        bool higher = expected == "higher";
+        return described with
+        {
+            P = higher ? test.PGreater : test.PLess, POpposite = higher ? test.PLess : test.PGreater, Exact = test.Exact,
+            MedianDifference = test.Statistic, MedianDifferenceLower = ci.Lower, MedianDifferenceUpper = ci.Upper,
         };
     }
 

@@ -58,7 +58,9 @@ public sealed record ComparisonOutcome
     public double RegimeTrainLoss { get; init; } = double.NaN;
     public double ReferenceMedian { get; init; }
     public double RegimeMedian { get; init; }
-    /// <summary>Median of the paired differences (regime - reference); its sign is the observed direction of the effect.</summary>
+    /// <summary>Median of the paired differences (regime - reference); its sign is the observed direction of the effect.
+    /// For a per-group metric (tested over models), the permutation test's T = mean pairwise value within the regime -
+    /// within the reference, with a bootstrap-over-seeds interval; <see cref="RankBiserial"/> is then NaN.</summary>
     public double MedianDifference { get; init; }
     /// <summary>+1, -1 or 0: the sign of <see cref="MedianDifference"/> (0 also when there is no data).</summary>
     public int Sign => double.IsNaN(MedianDifference) ? 0 : Math.Sign(MedianDifference);

@@ -63,6 +63,10 @@ public sealed class PlannedResults
     /// <summary>The stored Hessian spectrum of a run, or null.</summary>
     public StoredSpectrum? SpectrumOf(string runKey) => spectra.GetValueOrDefault(runKey);
 
+    /// <summary>The stored test predictions of a run (float32 probabilities, labels, classes), or null.</summary>
+    public (float[] Probabilities, long[] Labels, int Classes)? PredictionsOf(string runKey) =>
+        Results.Predictions.TryGetValue(runKey, out var p) ? p : null;
+
     /// <summary>Values of a metric by seed for (setting, regime) over the planned, non-diverged runs that have it.</summary>
     public Dictionary<int, double> Values(string setting, string regime, string metric, out int diverged) => Values(setting, regime, metric, out diverged, out _);
 

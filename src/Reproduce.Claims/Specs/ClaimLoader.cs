@@ -94,7 +94,16 @@ public static class ClaimLoader
         if (kind == ClaimKind.Condition && settingNames is not null && settingNames.Count < 2) r.Error("$.settings", "a condition claim compares at least two settings: [reference, compared...]");
         if (kind == ClaimKind.Condition && regimes.Count > 0) r.Error("$.regimes", "a condition claim compares settings within the one regime named by 'reference'; leave regimes out");
         if (kind == ClaimKind.Correlation && test is not null && test != "kendall-tau") r.Error("$.test", "a correlation claim uses kendall-tau");
-        if (kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition && test is not null && test != "wilcoxon-signed-rank") r.Error("$.test", "comparison and best claims use wilcoxon-signed-rank");
+        // A per-group metric's per-seed values share models (each is a mean over the other seeds), so they are no
+        // independent replicates for a paired test: such claims use the permutation test over models. In a best claim
+        // that also names per-run metrics, those are still tested with wilcoxon-signed-rank.
+        bool perGroup = metrics is not null && metrics.Any(m => MetricRegistry.Get(m).PerGroup);
+        if (kind is ClaimKind.Comparison or ClaimKind.Best && test is not null && test != (perGroup ? "model-permutation" : "wilcoxon-signed-rank"))
+            r.Error("$.test", perGroup
+                ? "a claim on a per-group metric (" + string.Join(", ", metrics!.Where(m => MetricRegistry.Get(m).PerGroup)) + ") uses model-permutation: its per-seed values share models and are not independent replicates"
+                : "comparison and best claims use wilcoxon-signed-rank (model-permutation only when a metric is per-group)");
+        if (kind == ClaimKind.Condition && test is not null && test != "wilcoxon-signed-rank") r.Error("$.test", "condition claims use wilcoxon-signed-rank");
+        if (kind == ClaimKind.Condition && perGroup) r.Error("$.metrics", "a per-group metric compares models on the same test points; a condition claim's settings do not share them");
         if (reference is not null && regimes.Contains(reference)) r.Error("$.regimes", $"'{reference}' is the reference and cannot also be listed among the regimes");
         if (kind is ClaimKind.Comparison or ClaimKind.Best && regimes.Count == 0 && r.Get(root, "$", "regimes", false) is not null) r.Error("$.regimes", "must not be empty");
         if (kind is ClaimKind.Comparison or ClaimKind.Best && r.Get(root, "$", "regimes", false) is null) r.Error("$.regimes", "required field is missing");

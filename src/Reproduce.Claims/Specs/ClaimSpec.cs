@@ -26,7 +26,10 @@ public sealed record ClaimSource(string Paper, string Location, int? ProtocolCla
 public sealed record ClaimSpec
 {
     public static readonly IReadOnlyList<string> Supports = ["strong", "moderate", "weak", "none"];
-    public static readonly IReadOnlyList<string> Tests = ["wilcoxon-signed-rank", "kendall-tau"];
+    /// <summary>wilcoxon-signed-rank: paired by seed over per-run values; model-permutation: the paired permutation test
+    /// over models for per-group metrics, whose per-seed values share models (Statistics.ModelPermutationTest);
+    /// kendall-tau: correlations.</summary>
+    public static readonly IReadOnlyList<string> Tests = ["wilcoxon-signed-rank", "kendall-tau", "model-permutation"];
 
     public required string Id { get; init; }
     public required string File { get; init; }

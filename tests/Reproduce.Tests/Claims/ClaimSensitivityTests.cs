@@ -124,7 +124,14 @@ public class ClaimSensitivityTests
         _ => throw new ArgumentException($"no opposite of '{direction}'"),
     };
 
-    [TestCaseSource(nameof(Decided))]
+    /// <summary>Decided claims with a per-run metric: a per-group metric's verdict rests on the stored predictions (the
+    /// permutation test over models), so negating its stored values moves only the descriptive medians; such claims are
+    /// covered by the direction flip and by erasing the effect in the predictions.</summary>
+    private static IEnumerable<TestCaseData> DecidedOnPerRunValues() => DecidedBaselines()
+        .Where(b => b.Comparisons.Count == 0 || b.Comparisons.Any(c => !Reproduce.Claims.Metrics.MetricRegistry.Get(c.Metric).PerGroup))
+        .Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
+
+    [TestCaseSource(nameof(DecidedOnPerRunValues))]
     public void NegatingTheClaimsMetricFailsTheCheck(string claimId)
     {
         var s = Session();
@@ -141,14 +148,22 @@ public class ClaimSensitivityTests
         var s = Session();
         var outcome = s.Outcomes[claimId];
         var replace = new Dictionary<(string RunKey, string Metric), double>();
+        // A per-group metric is tested over models: its effect is erased in the stored predictions (each compared
+        // model replaced by the reference model of its seed, so T = 0 and p = 1).
+        var predictions = s.Results.Predictions.ToDictionary(p => p.Key, p => p.Value);
         foreach (var c in outcome.Comparisons)
         {
             for (int i = 0; i < c.Seeds.Count; i++)
+            {
                 replace[(Key(s, c.RegimeSetting, c.Regime, c.Seeds[i]), c.Metric)] = c.ReferenceValues[i];
+                if (Reproduce.Claims.Metrics.MetricRegistry.Get(c.Metric).PerGroup
+                    && predictions.TryGetValue(Key(s, c.ReferenceSetting, c.Reference, c.Seeds[i]), out var reference))
+                    predictions[Key(s, c.RegimeSetting, c.Regime, c.Seeds[i])] = reference;
+            }
         }
         foreach (var c in outcome.Correlations)
             foreach (var p in c.Points) replace[(Key(s, c.Setting, p.Regime, p.Seed), c.X)] = 1.0; // constant x: tau 0
-        var results = s.Results.WithMetrics(m => replace.TryGetValue((m.RunKey, m.Metric), out var v) ? m with { Value = v } : m);
+        var results = s.Results.WithMetrics(m => replace.TryGetValue((m.RunKey, m.Metric), out var v) ? m with { Value = v } : m) with { Predictions = predictions };
         AssertFails(Reviewed(claimId), Reevaluate(s, claimId, results), BaselineRule.Statistical, "effect erased (compared side set to the reference side)");
     }
 

@@ -388,7 +388,7 @@ public class CrashSafetyTests
         File.WriteAllText(Path.Combine(root, "claims", "t2-sam.json"), """
             { "id": "t2-sam", "statement": "SAM is more consistent", "source": { "paper": "test", "location": "here" }, "kind": "comparison",
               "settings": ["tiny"], "reference": "Base", "regimes": ["SAM"], "metrics": ["disagreement"], "direction": "lower",
-              "test": "wilcoxon-signed-rank", "family": "paper-safety", "support": "moderate" }
+              "test": "model-permutation", "family": "paper-safety", "support": "moderate" }
             """);
     }
 }

@@ -49,10 +49,12 @@ public class MetricRegistryTests
         {
             string Claim(string metric)
             {
+                // A per-group metric's claims take the permutation test over models (its per-seed values share models).
+                string test = MetricRegistry.Names.Contains(metric) && MetricRegistry.Get(metric).PerGroup ? "model-permutation" : "wilcoxon-signed-rank";
                 string path = Path.Combine(folder, "x.json");
                 File.WriteAllText(path, $$"""
                     { "id": "x", "statement": "s", "source": { "paper": "p", "location": "l" }, "kind": "comparison", "settings": ["mlp"],
-                      "reference": "Base", "regimes": ["WD"], "metrics": ["{{metric}}"], "direction": "higher", "test": "wilcoxon-signed-rank",
+                      "reference": "Base", "regimes": ["WD"], "metrics": ["{{metric}}"], "direction": "higher", "test": "{{test}}",
                       "family": "paper-sharpness", "support": "none" }
                     """);
                 return path;

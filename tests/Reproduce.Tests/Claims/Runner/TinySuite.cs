@@ -25,7 +25,7 @@ public sealed class TinySuite : IDisposable
         File.WriteAllText(System.IO.Path.Combine(Root, "claims", "t2-sam.json"), """
             { "id": "t2-sam", "statement": "SAM is more consistent", "source": { "paper": "test", "location": "here" }, "kind": "comparison",
               "settings": ["tiny"], "reference": "Base", "regimes": ["SAM"], "metrics": ["disagreement"], "direction": "lower",
-              "test": "wilcoxon-signed-rank", "family": "paper-safety", "support": "moderate" }
+              "test": "model-permutation", "family": "paper-safety", "support": "moderate" }
             """);
     }
 
