@@ -76,13 +76,29 @@ public sealed class ReparameterisationMetric(ReparameterisedQuantity quantity) :
         // the trace ratio is at least a^2 Tr(H_WW) / Tr(H) (the denominator here is the Hutchinson estimate).
         double? classifierWeightTrace = Quantity is ReparameterisedQuantity.HessianTrace or ReparameterisedQuantity.HessianTopEigenvalue && run.Loss == Measurement.Hessian.LossKind.CrossEntropy
             ? ClassifierWeightHessianTrace(run.Model, run.MeasureSubset) : null;
+        // Relative flatness divides each penultimate feature by its std sigma_j and multiplies the classifier's column by
+        // it, but leaves a feature with sigma_j = 0 (a ReLU unit dead on every measured sample) unscaled: its column
+        // still enters W W^T, as W_j before and W_j / a after T_a, so the measure is invariant only without such units.
+        // Their count says whether a ratio off 1 is rounding or this.
+        int? constantFeatures = Quantity == ReparameterisedQuantity.RelativeFlatness ? ConstantFeatures(run.Model, run.MeasureSubset) : null;
         double? traceRatioLowerBound = Quantity == ReparameterisedQuantity.HessianTrace && classifierWeightTrace is { } tw ? Alpha * Alpha * tw / original.Value : null;
         return new(rescaled.Value / original.Value, Details(new
         {
             alpha = Alpha, scaledUp = first, scaledDown = second, measure = measure.Name,
-            original = original.Value, rescaled = rescaled.Value, closedForm, classifierWeightTrace, traceRatioLowerBound,
+            original = original.Value, rescaled = rescaled.Value, closedForm, classifierWeightTrace, traceRatioLowerBound, constantFeatures,
             originalDetails = original.Details, rescaledDetails = rescaled.Details,
         }));
+    }
+
+    /// <summary>How many penultimate features have zero standard deviation over <paramref name="data"/> (population form,
+    /// as relative flatness computes it): the features relative flatness leaves unnormalised.</summary>
+    public static int ConstantFeatures(FeatureNetwork model, Measurement.Hessian.IBatchSource data)
+    {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var device = model.parameters().First().device;
+        var phi = cat([.. Enumerable.Range(0, data.BatchCount).Select(b => model.Features(data.GetBatch(b, device).Inputs).to(ScalarType.Float64))], 0);
+        return (int)phi.std(0, unbiased: false).eq(0).sum().item<long>();
     }
 
     /// <summary>
