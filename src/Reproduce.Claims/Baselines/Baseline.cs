@@ -71,6 +71,24 @@ public sealed record BaselineCorrelation
 }
 
 /// <summary>
+/// One (setting, metric) of a bound claim as reviewed: the interval, every seed's value and the seeds outside. Exact
+/// rule: the values to <see cref="BaselineComparer.RelativeTolerance"/>; statistical rule: the verdict and the seeds.
+/// </summary>
+public sealed record BaselineBound
+{
+    public required string Setting { get; init; }
+    public required string Metric { get; init; }
+    public required string Regime { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? AtLeast { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? AtMost { get; init; }
+    public required string Verdict { get; init; }
+    public required IReadOnlyList<int> Seeds { get; init; }
+    public required IReadOnlyList<double> Values { get; init; }
+    public required IReadOnlyList<int> OutsideSeeds { get; init; }
+    [JsonIgnore] public string Key => $"{Setting}/{Metric}/{Regime} in {(AtLeast is { } lo ? lo.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "-inf")}..{(AtMost is { } hi ? hi.ToString("R", System.Globalization.CultureInfo.InvariantCulture) : "inf")}";
+}
+
+/// <summary>
 /// A reviewed snapshot of one claim at one profile (baselines/&lt;profile&gt;/&lt;claim&gt;.json): the verdict, each
 /// comparison with its per-seed values and statistics, the code version and execution environment it was recorded
 /// in, and the reviewer's note.
@@ -90,4 +108,6 @@ public sealed record Baseline
     public required ExecutionEnvironment Environment { get; init; }
     public required IReadOnlyList<BaselineComparison> Comparisons { get; init; }
     public required IReadOnlyList<BaselineCorrelation> Correlations { get; init; }
+    /// <summary>Bound claims' cells; null (and not written) for every other kind, so their files are unchanged.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public IReadOnlyList<BaselineBound>? Bounds { get; init; }
 }

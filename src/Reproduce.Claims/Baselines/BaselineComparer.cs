@@ -64,6 +64,7 @@ public static class BaselineComparer
         }
         foreach (var c in actual.Correlations.Where(c => expected.Correlations.All(b => b.Key != c.Key)))
             diffs.Add($"{c.Key}: new, not in the baseline");
+        diffs.AddRange(BoundDifferences(expected.Bounds ?? [], actual.Bounds ?? [], rule));
         return diffs;
     }
 
@@ -111,6 +112,31 @@ public static class BaselineComparer
             ("p", b.P, c.P), ("p opposite", b.POpposite, c.POpposite), ("p two-sided", b.PTwoSided, c.PTwoSided), ("p adjusted", b.PAdjusted, c.PAdjusted),
         })
             if (!Close(x, y, 1)) yield return $"{b.Key}: {name} {F(x)} -> {F(y)}";
+    }
+
+    /// <summary>
+    /// Bound cells (their key holds the interval, so a changed interval reads as one cell missing and one new). Both
+    /// rules: the verdict and the seeds outside. Exact: the seeds and every value to <see cref="RelativeTolerance"/>;
+    /// statistical: the number of seeds (the values may round differently; the verdict is what the claim says).
+    /// </summary>
+    private static IEnumerable<string> BoundDifferences(IReadOnlyList<BaselineBound> expected, IReadOnlyList<BaselineBound> actual, BaselineRule rule)
+    {
+        var now = actual.ToDictionary(b => b.Key);
+        foreach (var b in expected)
+        {
+            if (!now.TryGetValue(b.Key, out var c)) { yield return $"{b.Key}: in the baseline, missing now"; continue; }
+            if (b.Verdict != c.Verdict) yield return $"{b.Key}: verdict '{b.Verdict}' -> '{c.Verdict}'";
+            if (!b.OutsideSeeds.SequenceEqual(c.OutsideSeeds)) yield return $"{b.Key}: seeds outside [{string.Join(" ", b.OutsideSeeds)}] -> [{string.Join(" ", c.OutsideSeeds)}]";
+            if (rule == BaselineRule.Exact)
+            {
+                if (!b.Seeds.SequenceEqual(c.Seeds)) { yield return $"{b.Key}: seeds [{string.Join(" ", b.Seeds)}] -> [{string.Join(" ", c.Seeds)}]"; continue; }
+                for (int i = 0; i < b.Seeds.Count; i++)
+                    if (!Close(b.Values[i], c.Values[i], 0)) yield return $"{b.Key}: seed {b.Seeds[i]} {F(b.Values[i])} -> {F(c.Values[i])}";
+            }
+            else if (b.Seeds.Count != c.Seeds.Count) yield return $"{b.Key}: {b.Seeds.Count} seeds in the baseline, {c.Seeds.Count} now";
+        }
+        foreach (var c in actual.Where(c => expected.All(b => b.Key != c.Key)))
+            yield return $"{c.Key}: new, not in the baseline";
     }
 
     /// <summary>|a - b| &lt;= tol * max(|a|, |b|, scale); NaN equals only NaN.</summary>

@@ -46,6 +46,11 @@ public sealed class BaselineStore(string folder)
             P = c.P, POpposite = c.POpposite, PTwoSided = c.PTwoSided, PAdjusted = c.PAdjusted,
             Points = [.. c.Points.Select(p => new BaselinePoint(p.Regime, p.Seed, p.X, p.Y))],
         })],
+        Bounds = o.Bounds.Count == 0 ? null : [.. o.Bounds.Select(b => new BaselineBound
+        {
+            Setting = b.Setting, Metric = b.Metric, Regime = b.Regime, AtLeast = b.AtLeast, AtMost = b.AtMost, Verdict = b.Verdict,
+            Seeds = b.Seeds, Values = b.Values, OutsideSeeds = b.OutsideSeeds,
+        })],
     };
 
     public Baseline? Read(string profile, string claim)
@@ -69,7 +74,7 @@ public sealed class BaselineStore(string folder)
             r.Error("$.format", $"'{format}' is not {Baseline.FormatName}; re-record the baseline (`reproduce run`, then `reproduce baselines accept`)");
             throw new SpecException(errors);
         }
-        r.OnlyKnown(root, "$", "format", "claim", "profile", "verdict", "verdictNote", "review", "codeVersion", "environment", "comparisons", "correlations");
+        r.OnlyKnown(root, "$", "format", "claim", "profile", "verdict", "verdictNote", "review", "codeVersion", "environment", "comparisons", "correlations", "bounds");
         var claim = r.String(root, "$", "claim");
         var profile = r.String(root, "$", "profile");
         var verdicts = Verdicts.All;
@@ -115,6 +120,22 @@ public sealed class BaselineStore(string folder)
                 PTwoSided = NumberOrNaN(r, c, p, "pTwoSided"), PAdjusted = NumberOrNaN(r, c, p, "pAdjusted"), Points = points,
             };
         });
+        IReadOnlyList<BaselineBound>? bounds = r.Get(root, "$", "bounds", false) is null ? null : r.Objects(root, "$", "bounds", (c, p) =>
+        {
+            r.OnlyKnown(c, p, "setting", "metric", "regime", "atLeast", "atMost", "verdict", "seeds", "values", "outsideSeeds");
+            var seeds = Integers(r, c, p, "seeds", true);
+            var values = Numbers(r, c, p, "values");
+            if (values.Count != seeds.Count) r.Error(p, $"{seeds.Count} seeds but {values.Count} values");
+            double? lo = r.Number(c, p, "atLeast", required: false), hi = r.Number(c, p, "atMost", required: false);
+            if (lo is null && hi is null) r.Error(p, "a bound names atLeast, atMost or both");
+            if (lo > hi) r.Error($"{p}.atMost", $"{hi} is below atLeast {lo}: the interval is empty");
+            return new BaselineBound
+            {
+                Setting = r.String(c, p, "setting") ?? "", Metric = r.String(c, p, "metric", allowed: MetricRegistry.Names) ?? "", Regime = r.String(c, p, "regime") ?? "",
+                AtLeast = lo, AtMost = hi, Verdict = r.String(c, p, "verdict", allowed: verdicts) ?? "",
+                Seeds = seeds, Values = values, OutsideSeeds = Integers(r, c, p, "outsideSeeds", true),
+            };
+        });
         if (claim is not null && Path.GetFileName(path) is var name && name != $"{claim}.json" && name != $"{claim}.received.json")
             r.Error("$.claim", $"'{claim}' does not match the file name '{name}'");
         if (errors.Count > 0) throw new SpecException(errors);
@@ -122,7 +143,7 @@ public sealed class BaselineStore(string folder)
         {
             Claim = claim!, Profile = profile!, Verdict = verdict!, VerdictNote = r.String(root, "$", "verdictNote", required: false) ?? "",
             Review = r.String(root, "$", "review", required: false) ?? "", CodeVersion = r.String(root, "$", "codeVersion", required: false) ?? "",
-            Environment = environment, Comparisons = comparisons, Correlations = correlations,
+            Environment = environment, Comparisons = comparisons, Correlations = correlations, Bounds = bounds,
         };
     }
 

@@ -63,6 +63,7 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
         var comparisons = new List<ComparisonOutcome>();
         var correlations = new List<CorrelationOutcome>();
         var convergence = new List<Convergence>();
+        var bounds = new List<BoundOutcome>();
         foreach (var setting in claim.Settings)
         {
             // Both from the always-measured metrics of the planned Base runs (the runs table's final_train_* copies are gone).
@@ -88,6 +89,9 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
                 case ClaimKind.Correlation:
                     correlations.Add(Correlate(setting, claim));
                     break;
+                case ClaimKind.Bound:
+                    bounds.AddRange(claim.Metrics.Select(metric => Bound(setting, metric, claim)));
+                    break;
             }
         }
         if (claim.Kind == ClaimKind.Condition)
@@ -100,7 +104,7 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
         return new ClaimOutcome
         {
             ClaimId = claim.Id, Statement = claim.Statement, Support = claim.Support, Kind = claim.Kind.ToString().ToLowerInvariant(), Profile = profile,
-            Comparisons = comparisons, Correlations = correlations, Convergence = convergence,
+            Comparisons = comparisons, Correlations = correlations, Convergence = convergence, Bounds = bounds,
         };
     }
 
@@ -252,6 +256,46 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
     }
 
     /// <summary>
+    /// A bound claim's (setting, metric): every seed's value in the claim's regime (diverged seeds dropped, and counted),
+    /// with the premises checked on that regime's medians. The verdict is decided here, by no test: no value is no data,
+    /// a missed premise is premise unmet, any seed outside [AtLeast, AtMost] is contradicted, all inside reproduced.
+    /// </summary>
+    private BoundOutcome Bound(string setting, string metric, ClaimSpec claim)
+    {
+        var values = planned.Values(setting, claim.Reference!, metric, out int diverged);
+        var seeds = values.Keys.Order().ToList();
+        var outcome = new BoundOutcome
+        {
+            Setting = setting, Metric = metric, Regime = claim.Reference!, AtLeast = claim.AtLeast, AtMost = claim.AtMost,
+            Seeds = seeds, Values = [.. seeds.Select(k => values[k])], DroppedSeeds = diverged,
+        };
+        outcome.PremiseFailures = [.. claim.Premises.Select(p => CheckPremise(p, [(setting, claim.Reference!)])).OfType<string>()];
+        outcome.Verdict = seeds.Count == 0 ? Verdicts.NoData
+            : outcome.PremiseFailures.Count > 0 ? Verdicts.PremiseUnmet
+            : outcome.OutsideSeeds.Count > 0 ? Verdicts.Contradicted : Verdicts.Reproduced;
+        return outcome;
+    }
+
+    /// <summary>A bound claim's verdict from its (setting, metric) verdicts: no data when none has data, premise unmet
+    /// when none counts, contradicted when any seed of any counted one is outside, else reproduced. The note names the
+    /// offending seeds and their values.</summary>
+    private static void DecideBound(ClaimOutcome outcome)
+    {
+        var real = outcome.Bounds.Where(b => Verdicts.Counts(b.Verdict)).ToList();
+        outcome.Verdict = outcome.Bounds.All(b => b.Verdict == Verdicts.NoData) ? Verdicts.NoData
+            : real.Count == 0 ? Verdicts.PremiseUnmet
+            : real.Any(b => b.Verdict == Verdicts.Contradicted) ? Verdicts.Contradicted : Verdicts.Reproduced;
+        var outside = real.Where(b => b.OutsideSeeds.Count > 0).ToList();
+        outcome.VerdictNote = $"{real.Count(b => b.Verdict == Verdicts.Reproduced)} of {real.Count} (setting, metric) cells with every seed inside its interval"
+            + (outside.Count == 0 ? "" : "; outside: " + string.Join("; ", outside.Select(b =>
+                $"{b.Setting}/{b.Regime} {b.Metric} {b.Interval}: " + string.Join(", ", b.OutsideSeeds.Select(seed => FormattableString.Invariant($"seed {seed} {b.Values[b.Seeds.ToList().IndexOf(seed)]:R}"))))));
+        var unmet = outcome.Bounds.SelectMany(b => b.PremiseFailures).Distinct().ToList();
+        if (unmet.Count > 0) outcome.VerdictNote += $"; premise unmet: {string.Join("; ", unmet)}";
+        var dropped = outcome.Bounds.Where(b => b.DroppedSeeds > 0).ToList();
+        if (dropped.Count > 0) outcome.VerdictNote += "; diverged seeds without a value: " + string.Join(", ", dropped.Select(b => $"{b.Setting}/{b.Regime} {b.Metric} {b.DroppedSeeds}"));
+    }
+
+    /// <summary>
     /// One Benjamini-Yekutieli list per family over the two-sided p's of every test of every member; a test without
     /// data enters as p = 1 (so missing data can only make the family's adjustment more conservative).
     /// </summary>
@@ -276,6 +320,7 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
 
     private void Decide(ClaimOutcome outcome, ClaimSpec claim)
     {
+        if (claim.Kind == ClaimKind.Bound) { DecideBound(outcome); return; }
         foreach (var c in outcome.Comparisons.Where(c => c.Verdict != Verdicts.NoData))
             c.Verdict = c.PremiseFailures.Count > 0 ? Verdicts.PremiseUnmet
                 : SignificantSign(c.PAdjusted, c.P, c.POpposite) switch { +1 => Verdicts.Reproduced, -1 => Verdicts.Contradicted, _ => Verdicts.Inconclusive };

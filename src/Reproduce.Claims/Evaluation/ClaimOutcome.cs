@@ -111,6 +111,40 @@ public sealed record CorrelationOutcome
 /// <summary>One run in a correlation: its regime, seed and the two metrics.</summary>
 public sealed record CorrelationPoint(string Regime, int Seed, double X, double Y);
 
+/// <summary>
+/// One (setting, metric) of a bound claim: every seed's value of the metric in the claim's regime, held to
+/// [AtLeast, AtMost] (a null end is open). No test: inside for every seed is reproduced, any seed outside is
+/// contradicted (<see cref="OutsideSeeds"/> names them), no value is no data; a missed premise is premise unmet.
+/// </summary>
+public sealed record BoundOutcome
+{
+    public required string Setting { get; init; }
+    public required string Metric { get; init; }
+    public required string Regime { get; init; }
+    public double? AtLeast { get; init; }
+    public double? AtMost { get; init; }
+    /// <summary>The seeds with a value (diverged runs have none and are counted in <see cref="DroppedSeeds"/>), ascending.</summary>
+    public required IReadOnlyList<int> Seeds { get; init; }
+    public required IReadOnlyList<double> Values { get; init; }
+    public int DroppedSeeds { get; init; }
+    /// <summary>The seeds whose value lies outside the interval (NaN is outside).</summary>
+    public IReadOnlyList<int> OutsideSeeds => [.. Seeds.Where((_, i) => !Inside(Values[i], AtLeast, AtMost))];
+    public IReadOnlyList<string> PremiseFailures { get; set; } = [];
+    public string Verdict { get; set; } = Verdicts.Inconclusive;
+
+    /// <summary>lo &lt;= v &lt;= hi (an open end always holds); NaN is never inside.</summary>
+    public static bool Inside(double v, double? lo, double? hi) => !double.IsNaN(v) && !(v < lo) && !(v > hi);
+
+    /// <summary>The interval as text: "[1, 1.0001]", "&gt;= 10", "&lt;= 1e-05".</summary>
+    public string Interval => (AtLeast, AtMost) switch
+    {
+        ({ } lo, { } hi) => FormattableString.Invariant($"[{lo:R}, {hi:R}]"),
+        ({ } lo, null) => FormattableString.Invariant($">= {lo:R}"),
+        (null, { } hi) => FormattableString.Invariant($"<= {hi:R}"),
+        _ => "any",
+    };
+}
+
 /// <summary>Did the reference regime reach the minima the claim is about? (Base's median final train accuracy and loss.)</summary>
 public sealed record Convergence(string Setting, double BaseTrainAccuracy, double BaseTrainLoss, bool Converged);
 
@@ -124,6 +158,8 @@ public sealed record ClaimOutcome
     public required IReadOnlyList<ComparisonOutcome> Comparisons { get; init; }
     public required IReadOnlyList<CorrelationOutcome> Correlations { get; init; }
     public required IReadOnlyList<Convergence> Convergence { get; init; }
+    /// <summary>Bound claims: one per (setting, metric); empty for every other kind.</summary>
+    public IReadOnlyList<BoundOutcome> Bounds { get; init; } = [];
     public string Verdict { get; set; } = Verdicts.Inconclusive;
     public string VerdictNote { get; set; } = "";
     public bool AllConverged => Convergence.All(c => c.Converged);

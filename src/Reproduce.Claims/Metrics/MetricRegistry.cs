@@ -40,6 +40,13 @@ public static class MetricRegistry
         Register(new HessianTraceMetric());
         Register(new AdaptiveSharpnessMetric());
         Register(new EpsilonSharpnessMetric());
+        // Dinh et al. 2017: the run's model against a function-preserving rescaled copy, one metric per quantity.
+        Register(new ReparameterisationMetric(ReparameterisedQuantity.PredictionChange));
+        Register(new ReparameterisationMetric(ReparameterisedQuantity.HessianTopEigenvalue));
+        Register(new ReparameterisationMetric(ReparameterisedQuantity.HessianTrace));
+        Register(new ReparameterisationMetric(ReparameterisedQuantity.FisherRao));
+        Register(new ReparameterisationMetric(ReparameterisedQuantity.RelativeFlatness));
+        Register(new ReparameterisationMetric(ReparameterisedQuantity.AdaptiveSharpness));
     }
 
     /// <summary>Adds a metric. Its name must be new, lower-case snake case; a safety metric names its better

@@ -55,12 +55,20 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
             string by = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjusted)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.PAdjusted)));
             string bh = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjustedBh)) : "";
             string twoSided = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PTwoSided)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.PTwoSided)));
+            if (o.Bounds.Count > 0)
+            {
+                // A bound claim has no test: the row names each cell's interval and its range over seeds (table below).
+                regimes = string.Join("<br>", o.Bounds.Select(b => E($"{b.Setting}: {b.Regime}")));
+                metric = string.Join("<br>", o.Bounds.Select(b => E($"{b.Metric} {b.Interval}")));
+                medians = string.Join("<br>", o.Bounds.Select(b => E(b.Values.Count == 0 ? "no values" : $"{Format.Number(b.Values.Min())} .. {Format.Number(b.Values.Max())} over {b.Values.Count} seeds")));
+            }
             h.Append($"<tr data-claim=\"{E(o.ClaimId)}\" class=\"{E(cls)}\"><td>{E(o.ClaimId)}</td><td>{E(o.Statement)}</td><td>{regimes}</td><td>{metric}</td><td>{medians}</td><td>{effect}</td><td>{p}</td><td>{twoSided}</td><td>{by}</td><td>{bh}</td>")
              .Append($"<td><b>{E(o.Verdict)}</b><br><small>{E(o.VerdictNote)}</small></td><td>{E(baselineVerdicts.GetValueOrDefault(o.ClaimId, "none"))}</td><td>{E(o.Support)}</td>")
              .Append($"<td>{string.Join("<br>", o.Convergence.Select(c => E(double.IsNaN(c.BaseTrainAccuracy) ? $"{c.Setting} loss {Format.Number(c.BaseTrainLoss)}" : $"{c.Setting} {Format.Number(c.BaseTrainAccuracy)} (loss {Format.Number(c.BaseTrainLoss)}){(c.Converged ? "" : " not converged")}")))}</td></tr>");
         }
         h.Append("</table><p>Wilcoxon signed-rank over seeds, paired by seed; r = matched-pairs rank-biserial correlation; for disagreement and JS divergence (per-group metrics, whose per-seed values share models) the paired permutation test over models (regime labels swapped within seeds; effect T = mean pairwise value within the regime - within the reference; no r); p two-sided = min(1, 2 min(p, p opposite)); BY = Benjamini-Yekutieli of the two-sided p within the claim's family (below), BH = Benjamini-Hochberg beside it; alpha = ")
          .Append(suite.Options.Alpha).Append(". Significant in the expected direction is reproduced, the other way contradicted (the same evidence either way); a test whose runs miss the claim's premise is 'premise unmet' and counts neither way; a claim of no effect that is not rejected is 'not rejected', never reproduced.</p>");
+        Bounds(h, outcomes);
         Families(h, outcomes);
 
         h.Append("<h2>Figures</h2>");
@@ -141,6 +149,18 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
         }
         svg.Append("</svg>");
         h.Append("<h2>Effects at a glance</h2><figure>").Append(svg).Append("<figcaption>Each comparison's median paired difference in the claimed direction, as a share of the reference median (right of 0: as the claim says), with its 95% bootstrap interval (dashed: clipped to -100%..+300%). Green: reproduced (in a 'best' claim: the claimed regime significantly better); red: contradicted (a rival significantly better); yellow: not significant; grey: premise unmet. Hover a row for its figures.</figcaption></figure>");
+    }
+
+    /// <summary>Bound claims' cells: every seed's value against the interval, the seeds outside named.</summary>
+    private static void Bounds(StringBuilder h, IReadOnlyList<ClaimOutcome> outcomes)
+    {
+        var cells = outcomes.SelectMany(o => o.Bounds.Select(b => (o.ClaimId, b))).ToList();
+        if (cells.Count == 0) return;
+        h.Append("<h2>Bounds</h2><table id=\"bounds\"><tr><th>claim</th><th>setting / regime</th><th>metric</th><th>interval</th><th>values by seed</th><th>seeds outside</th><th>verdict</th></tr>");
+        foreach (var (id, b) in cells)
+            h.Append($"<tr data-bound=\"{E(id)}\" class=\"{E(b.Verdict.Split(' ')[0])}\"><td>{E(id)}</td><td>{E($"{b.Setting} / {b.Regime}")}</td><td>{E(b.Metric)}</td><td>{E(b.Interval)}</td>"
+                + $"<td>{E(string.Join(", ", b.Seeds.Select((seed, i) => $"{seed}: {b.Values[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}")))}</td><td>{E(string.Join(" ", b.OutsideSeeds))}</td><td>{E(b.Verdict)}</td></tr>");
+        h.Append("</table><p>A bound claim holds every seed's value to an interval the theory implies; it has no statistical test, so no p-value and no place in a multiple-testing family: all seeds inside is reproduced, any seed outside contradicted.</p>");
     }
 
     /// <summary>Each multiple-testing family with its members (from the catalogue, whatever was selected) and its test count.</summary>

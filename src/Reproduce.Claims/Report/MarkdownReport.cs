@@ -44,6 +44,18 @@ public static class MarkdownReport
                 s.AppendLine($"| {id} | {c.Setting} | {c.X} | {c.Y} | {c.Runs} | {Format.Number(c.Tau)} | {Format.P(c.P)} | {Format.P(c.PAdjusted)} | "
                     + $"{string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)}"))} | {Format.Number(c.StratifiedTau)} ({Format.P(c.StratifiedP)}) | {c.Verdict} |");
         }
+        var bounds = outcomes.SelectMany(o => o.Bounds.Select(b => (o.ClaimId, b))).ToList();
+        if (bounds.Count > 0)
+        {
+            s.AppendLine();
+            s.AppendLine("## Bounds (every seed's value held to an interval; no test, no p-value)");
+            s.AppendLine();
+            s.AppendLine("| claim | setting | regime | metric | interval | values by seed | seeds outside | verdict |");
+            s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var (id, b) in bounds)
+                s.AppendLine($"| {id} | {b.Setting} | {b.Regime} | {b.Metric} | {b.Interval} | {string.Join(", ", b.Seeds.Select((seed, i) => $"{seed}: {b.Values[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"))} | "
+                    + $"{(b.OutsideSeeds.Count == 0 ? "none" : string.Join(" ", b.OutsideSeeds))} | {b.Verdict} |");
+        }
         return s.ToString();
     }
 }

@@ -21,6 +21,7 @@ public static class ClaimFamilies
         new("sharpness-variants", "Reviewers' variants of claims 1-3: the same regimes measured by the Hessian's top eigenvalue and trace, adaptive sharpness, relative flatness by its definition, and curvature-only SAM sharpness."),
         new("related-work", "Claims of the related work the paper argues with (large batch sharper, SWA flatter)."),
         new("controls", "Negative controls: regimes that differ by nothing that matters; every verdict here must be inconclusive."),
+        new("exact", "Exact or bounded results (kind 'bound'), e.g. Dinh et al.'s function-preserving rescaling: each seed's value is held to an interval the theory implies. No statistical test, so no p-value and no multiple-testing adjustment."),
     ];
 
     public static IReadOnlyList<string> Names => [.. All.Select(f => f.Name)];

@@ -11,9 +11,9 @@ namespace Reproduce.Claims.Specs;
 public static class ClaimLoader
 {
     private static readonly string[] Fields =
-        ["id", "statement", "source", "kind", "settings", "reference", "regimes", "metrics", "direction", "test", "family", "support", "premises", "notes"];
+        ["id", "statement", "source", "kind", "settings", "reference", "regimes", "metrics", "direction", "test", "family", "support", "premises", "notes", "atLeast", "atMost"];
 
-    public static readonly IReadOnlyList<string> Kinds = ["comparison", "best", "correlation", "condition"];
+    public static readonly IReadOnlyList<string> Kinds = ["comparison", "best", "correlation", "condition", "bound"];
 
     public static IReadOnlyList<ClaimSpec> LoadFolder(string folder, IReadOnlyDictionary<string, SettingSpec> settings)
     {
@@ -55,13 +55,15 @@ public static class ClaimLoader
             source = new ClaimSource(r.String(s, "$.source", "paper") ?? "", r.String(s, "$.source", "location") ?? "", r.Integer(s, "$.source", "protocolClaim", required: false, min: 1));
         }
         var kindName = r.String(root, "$", "kind", allowed: Kinds);
-        var kind = kindName switch { "comparison" => ClaimKind.Comparison, "best" => ClaimKind.Best, "correlation" => ClaimKind.Correlation, "condition" => ClaimKind.Condition, _ => (ClaimKind?)null };
+        var kind = kindName switch { "comparison" => ClaimKind.Comparison, "best" => ClaimKind.Best, "correlation" => ClaimKind.Correlation, "condition" => ClaimKind.Condition, "bound" => ClaimKind.Bound, _ => (ClaimKind?)null };
         var settingNames = r.Strings(root, "$", "settings", allowed: settings.Keys.Order().ToList());
         var metrics = r.Strings(root, "$", "metrics", allowed: MetricRegistry.Names);
-        var reference = r.String(root, "$", "reference", required: kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition, allowed: RegimeRegistry.Names);
+        var reference = r.String(root, "$", "reference", required: kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition or ClaimKind.Bound, allowed: RegimeRegistry.Names);
         var regimes = r.Strings(root, "$", "regimes", required: false, allowed: RegimeRegistry.Names) ?? [];
-        var direction = r.String(root, "$", "direction", allowed: kind == ClaimKind.Correlation ? Directions.Correlation : Directions.Comparison);
-        var test = r.String(root, "$", "test", allowed: ClaimSpec.Tests);
+        // A bound claim has no direction and no test (it holds each seed to an interval); every other kind needs both.
+        var direction = r.String(root, "$", "direction", required: kind != ClaimKind.Bound, allowed: kind == ClaimKind.Correlation ? Directions.Correlation : Directions.Comparison);
+        var test = r.String(root, "$", "test", required: kind != ClaimKind.Bound, allowed: ClaimSpec.Tests);
+        double? atLeast = r.Number(root, "$", "atLeast", required: false), atMost = r.Number(root, "$", "atMost", required: false);
         var family = r.String(root, "$", "family", allowed: ClaimFamilies.Names);
         var support = r.String(root, "$", "support", allowed: ClaimSpec.Supports);
         var notes = r.String(root, "$", "notes", required: false) ?? "";
@@ -115,6 +117,21 @@ public static class ClaimLoader
                     if (!setting.Regimes.Contains(regime))
                         r.Error($"$.settings[{i}]", $"setting '{setting.Name}' does not train regime '{regime}' (it trains {string.Join(", ", setting.Regimes)})");
             }
+        if (kind == ClaimKind.Bound)
+        {
+            if (direction is not null) r.Error("$.direction", "a bound claim has no direction: it holds every seed's value to [atLeast, atMost]");
+            if (test is not null) r.Error("$.test", "a bound claim has no statistical test: leave 'test' out");
+            if (regimes.Count > 0) r.Error("$.regimes", "a bound claim checks the one regime named by 'reference'; leave regimes out");
+            if (atLeast is null && atMost is null) r.Error("$", "a bound claim names atLeast, atMost or both");
+            if (atLeast is { } lo && atMost is { } hi && lo > hi) r.Error("$.atMost", $"{hi} is below atLeast {lo}: the interval is empty");
+            if (family is not null && family != "exact") r.Error("$.family", "a bound claim has no p-value, so it belongs to family 'exact' (no multiple-testing list)");
+        }
+        else
+        {
+            if (atLeast is not null) r.Error("$.atLeast", "only a bound claim holds values to an interval (premises have their own atLeast)");
+            if (atMost is not null) r.Error("$.atMost", "only a bound claim holds values to an interval (premises have their own atMost)");
+            if (family == "exact") r.Error("$.family", "family 'exact' holds bound claims only (it has no multiple-testing list)");
+        }
         if (kind == ClaimKind.Best && metrics is not null)
             for (int i = 0; i < metrics.Count; i++)
                 if (MetricRegistry.Get(metrics[i]).Better is null) r.Error($"$.metrics[{i}]", $"'{metrics[i]}' has no better direction, so no regime can be best on it");
@@ -123,7 +140,7 @@ public static class ClaimLoader
         return new ClaimSpec
         {
             Id = id!, File = file, Statement = statement!, Source = source!, Kind = kind!.Value, Settings = settingNames!,
-            Reference = reference, Regimes = regimes, Metrics = metrics!, Direction = direction!, Test = test!, Family = family!,
+            Reference = reference, Regimes = regimes, Metrics = metrics!, Direction = direction ?? "", Test = test ?? "", Family = family!, AtLeast = atLeast, AtMost = atMost,
             Support = support!, Notes = notes, Premises = premises,
         };
     }

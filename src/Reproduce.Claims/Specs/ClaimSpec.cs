@@ -11,6 +11,10 @@ public enum ClaimKind
     Correlation,
     /// <summary>Each later setting vs the first one (e.g. a tighter ring, noisier labels), same regime, paired by seed.</summary>
     Condition,
+    /// <summary>An exact or bounded result: every seed's value of each metric, in the reference regime of each setting,
+    /// lies within [AtLeast, AtMost]. No test and no p-value (so it joins no multiple-testing list): reproduced when all
+    /// seeds are inside, contradicted when any is outside.</summary>
+    Bound,
 }
 
 /// <summary>The expected direction: for comparisons "higher"/"lower"; for correlations "positive", "negative", "not-positive".</summary>
@@ -43,8 +47,13 @@ public sealed record ClaimSpec
     public IReadOnlyList<string> Regimes { get; init; } = [];
     /// <summary>Comparison and best: metrics; correlation: [x, y].</summary>
     public required IReadOnlyList<string> Metrics { get; init; }
+    /// <summary>Comparison and correlation claims: the expected direction. Empty for a bound claim.</summary>
     public required string Direction { get; init; }
+    /// <summary>The statistical test; empty for a bound claim (it has none).</summary>
     public required string Test { get; init; }
+    /// <summary>Bound claims: the interval [AtLeast, AtMost] every seed's value must lie in (either end may be open).</summary>
+    public double? AtLeast { get; init; }
+    public double? AtMost { get; init; }
     /// <summary>The multiple-testing family (<see cref="ClaimFamilies"/>).</summary>
     public required string Family { get; init; }
     public required string Support { get; init; }

@@ -42,6 +42,8 @@ public class ClaimTests
             TestContext.Out.WriteLine($"  {c.Setting} {c.Metric} {c.Regime} vs {c.Reference}: medians {c.RegimeMedian:g4} vs {c.ReferenceMedian:g4}, difference {c.MedianDifference:g4} [{c.MedianDifferenceLower:g4}, {c.MedianDifferenceUpper:g4}], r {c.RankBiserial:0.##}, p {c.P:0.####}, p adj {c.PAdjusted:0.####}: {c.Verdict}");
         foreach (var c in outcome.Correlations)
             TestContext.Out.WriteLine($"  {c.Setting} {c.X} ~ {c.Y}: tau {c.Tau:0.###} [{c.TauLower:0.###}, {c.TauUpper:0.###}], p {c.P:0.####}, p adj {c.PAdjusted:0.####}: {c.Verdict}");
+        foreach (var b in outcome.Bounds)
+            TestContext.Out.WriteLine($"  {b.Setting} {b.Metric} {b.Regime} in {b.Interval}: {string.Join(", ", b.Seeds.Select((seed, i) => $"{seed}: {b.Values[i]:R}"))}; outside: [{string.Join(" ", b.OutsideSeeds)}]: {b.Verdict}");
         if (check.Reviewed is null)
             Assert.Fail($"{claimId} has no reviewed baseline. Review {check.ReceivedPath} and accept it with `reproduce baselines accept {claimId} --review \"...\"`.");
         if (!check.Matches)
