@@ -43,7 +43,17 @@ public class ClaimSensitivityTests
 
     private static IEnumerable<TestCaseData> Decided() => DecidedBaselines().Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
 
-    private static IEnumerable<TestCaseData> DecidedWithDirection() => DecidedBaselines()
+    /// <summary>Bound claims (family "exact") have no direction, no reference side and no test: they get their own
+    /// case, every value moved across its interval.</summary>
+    private static bool IsBound(Baseline b) => b.Bounds is { Count: > 0 };
+
+    private static IEnumerable<TestCaseData> DecidedStatistical() => DecidedBaselines().Where(b => !IsBound(b))
+        .Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
+
+    private static IEnumerable<TestCaseData> DecidedBound() => DecidedBaselines().Where(IsBound)
+        .Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
+
+    private static IEnumerable<TestCaseData> DecidedWithDirection() => DecidedBaselines().Where(b => !IsBound(b))
         .Where(b => b.Comparisons.Count == 0 || b.Comparisons.All(c => !c.Verdict.StartsWith("beats") && !c.Verdict.StartsWith("worse") && !c.Verdict.StartsWith("no significant")))
         .Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
 
@@ -127,7 +137,7 @@ public class ClaimSensitivityTests
     /// <summary>Decided claims with a per-run metric: a per-group metric's verdict rests on the stored predictions (the
     /// permutation test over models), so negating its stored values moves only the descriptive medians; such claims are
     /// covered by the direction flip and by erasing the effect in the predictions.</summary>
-    private static IEnumerable<TestCaseData> DecidedOnPerRunValues() => DecidedBaselines()
+    private static IEnumerable<TestCaseData> DecidedOnPerRunValues() => DecidedBaselines().Where(b => !IsBound(b))
         .Where(b => b.Comparisons.Count == 0 || b.Comparisons.Any(c => !Reproduce.Claims.Metrics.MetricRegistry.Get(c.Metric).PerGroup))
         .Select(b => new TestCaseData(b.Claim).SetName($"{{m}}({b.Claim})"));
 
@@ -142,7 +152,31 @@ public class ClaimSensitivityTests
         AssertFails(Reviewed(claimId), Reevaluate(s, claimId, results), BaselineRule.Statistical, $"{string.Join(", ", negated)} negated", mustMention: "verdict");
     }
 
-    [TestCaseSource(nameof(Decided))]
+    [TestCaseSource(nameof(DecidedBound))]
+    public void MovingEveryValueAcrossItsBoundFailsTheCheck(string claimId)
+    {
+        // A bound claim's evidence is where its values lie: a reproduced claim's values moved outside the interval
+        // (below atLeast, or above atMost when there is no lower end), a contradicted claim's moved inside it, must
+        // each move the verdict.
+        var s = Session();
+        var outcome = s.Outcomes[claimId];
+        Assert.That(outcome.Bounds, Is.Not.Empty);
+        var replace = new Dictionary<(string RunKey, string Metric), double>();
+        foreach (var b in outcome.Bounds)
+        {
+            double inside = (b.AtLeast, b.AtMost) switch
+            {
+                ({ } lo, { } hi) => (lo + hi) / 2, ({ } lo, null) => lo + Math.Abs(lo) + 1, (null, { } hi) => hi - Math.Abs(hi) - 1, _ => 0,
+            };
+            double outside = b.AtLeast is { } l ? l - Math.Abs(l) - 1 : b.AtMost!.Value + Math.Abs(b.AtMost.Value) + 1;
+            double moved = outcome.Verdict == Verdicts.Reproduced ? outside : inside;
+            foreach (var seed in b.Seeds) replace[(Key(s, b.Setting, b.Regime, seed), b.Metric)] = moved;
+        }
+        var results = s.Results.WithMetrics(m => replace.TryGetValue((m.RunKey, m.Metric), out var v) ? m with { Value = v } : m);
+        AssertFails(Reviewed(claimId), Reevaluate(s, claimId, results), BaselineRule.Statistical, "every value moved across its bound", mustMention: "verdict");
+    }
+
+    [TestCaseSource(nameof(DecidedStatistical))]
     public void ErasingTheEffectFailsTheStatisticalCheck(string claimId)
     {
         var s = Session();
@@ -177,6 +211,11 @@ public class ClaimSensitivityTests
         {
             var c = outcome.Comparisons[0];
             (key, metric) = (Key(s, c.RegimeSetting, c.Regime, c.Seeds[0]), c.Metric);
+        }
+        else if (outcome.Bounds.Count > 0)
+        {
+            var b = outcome.Bounds[0];
+            (key, metric) = (Key(s, b.Setting, b.Regime, b.Seeds[0]), b.Metric);
         }
         else
         {
