@@ -27,40 +27,21 @@ public class BoundClaimTests
     public void WriteSettings()
     {
         root = Repository.TempFolder("bounds");
-        // The two settings differ in their learning rate: equal recipes would share their run keys.
-        foreach (var name in new[] { "four", "four-b" })
-            File.WriteAllText(Path.Combine(root, $"{name}.json"), $$"""
-                { "name": "{{name}}", "regimes": ["Base", "WD"], "profiles": { "smoke": {
-                  "data": "fashion-mnist", "model": { "kind": "mlp", "inputShape": [784], "classes": 10, "widths": [784, 16, 10] },
-                  "trainSize": 120, "testSize": 100, "measureSize": 60, "epochs": 2, "batchSize": 30, "learningRate": {{(name == "four-b" ? "0.04" : "0.05")}},
-                  "seeds": 4, "robustnessSize": 50 } } }
-                """);
-        settings = SettingLoader.LoadFolder(root);
+        settings = SyntheticSettings.Write(root, ["Base", "WD"], ("four", 4, 0.05), ("four-b", 4, 0.04));
     }
 
     [OneTimeTearDown]
     public void Clean() => Directory.Delete(root, recursive: true);
 
-    private (List<StoredRun> Runs, List<StoredMetric> Metrics) data = ([], []);
+    private SyntheticResults data = null!;
 
     [SetUp]
-    public void Reset() => data = ([], []);
+    public void Reset() => data = new(settings);
 
     /// <summary>Values by seed (NaN: no run for that seed), each run at the given train accuracy.</summary>
     private BoundClaimTests Add(string setting, string regime, string metric, double[] perSeed, double trainAccuracy = 1.0)
     {
-        var settingProfile = settings[setting].For(Profile);
-        for (int seed = 0; seed < perSeed.Length; seed++)
-        {
-            if (double.IsNaN(perSeed[seed])) continue;
-            string key = new RunSpec(setting, Profile, settingProfile, RegimeRegistry.Get(regime), seed).Key;
-            if (data.Runs.All(r => r.Key != key))
-            {
-                data.Runs.Add(new StoredRun(key, setting, Profile, regime, seed, "{}", false, null, "[]", 0, "{}"));
-                data.Metrics.Add(new StoredMetric(key, "train_accuracy", trainAccuracy, "{}", 0));
-            }
-            data.Metrics.Add(new StoredMetric(key, metric, perSeed[seed], "{}", 0));
-        }
+        data.Add(setting, regime, metric, perSeed, trainAccuracy);
         return this;
     }
 
@@ -71,7 +52,7 @@ public class BoundClaimTests
     };
 
     private IReadOnlyList<ClaimOutcome> Evaluate(params ClaimSpec[] claims) =>
-        new ClaimEvaluator(new ResultSnapshot([.. data.Runs], data.Metrics), settings, Profile).Evaluate(claims);
+        new ClaimEvaluator(data.Snapshot, settings, Profile).Evaluate(claims);
 
     [Test]
     public void EverySeedInsideIsReproducedAndTheEndsAreInside()

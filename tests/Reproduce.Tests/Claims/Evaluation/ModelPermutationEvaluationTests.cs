@@ -26,13 +26,7 @@ public class ModelPermutationEvaluationTests
     public void WriteSettings()
     {
         root = Repository.TempFolder("model-permutation");
-        File.WriteAllText(Path.Combine(root, "ten.json"), """
-            { "name": "ten", "regimes": ["Base", "WD"], "profiles": { "smoke": {
-              "data": "fashion-mnist", "model": { "kind": "mlp", "inputShape": [784], "classes": 10, "widths": [784, 16, 10] },
-              "trainSize": 120, "testSize": 100, "measureSize": 60, "epochs": 2, "batchSize": 30, "learningRate": 0.05,
-              "seeds": 10, "robustnessSize": 50 } } }
-            """);
-        settings = SettingLoader.LoadFolder(root);
+        settings = SyntheticSettings.Write(root, ["Base", "WD"], ("ten", 10, 0.05));
     }
 
     [OneTimeTearDown]

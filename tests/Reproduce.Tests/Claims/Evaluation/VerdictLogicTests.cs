@@ -27,44 +27,25 @@ public class VerdictLogicTests
     public void WriteSettings()
     {
         root = Repository.TempFolder("verdicts");
-        foreach (var (name, seeds) in new[] { ("ten", 10), ("ten-b", 10), ("three", 3) })
-            File.WriteAllText(Path.Combine(root, $"{name}.json"), $$"""
-                { "name": "{{name}}", "regimes": ["Base", "WD", "SAM"], "profiles": { "smoke": {
-                  "data": "fashion-mnist", "model": { "kind": "mlp", "inputShape": [784], "classes": 10, "widths": [784, 16, 10] },
-                  "trainSize": 120, "testSize": 100, "measureSize": 60, "epochs": 2, "batchSize": 30, "learningRate": {{(name == "ten-b" ? "0.04" : "0.05")}},
-                  "seeds": {{seeds}}, "robustnessSize": 50 } } }
-                """);
-        settings = SettingLoader.LoadFolder(root);
+        settings = SyntheticSettings.Write(root, ["Base", "WD", "SAM"], ("ten", 10, 0.05), ("ten-b", 10, 0.04), ("three", 3, 0.05));
     }
 
     [OneTimeTearDown]
     public void Clean() => Directory.Delete(root, recursive: true);
 
-    /// <summary>Runs and metrics written by hand under the evaluator's own run keys; every run at 100% train accuracy unless set.</summary>
+    /// <summary>Each run at 100% train accuracy unless set; the seeds listed as unconverged carry Converged false in
+    /// their value's details (the Lanczos residual check).</summary>
     private sealed class Synthetic(IReadOnlyDictionary<string, SettingSpec> settings)
     {
-        private readonly Dictionary<string, StoredRun> runs = [];
-        private readonly List<StoredMetric> metrics = [];
+        private readonly SyntheticResults results = new(settings);
 
         public Synthetic Add(string setting, string regime, string metric, double[] perSeed, double trainAccuracy = 1.0, int[]? unconvergedSeeds = null)
         {
-            var settingProfile = settings[setting].For(Profile);
-            for (int seed = 0; seed < perSeed.Length; seed++)
-            {
-                if (double.IsNaN(perSeed[seed])) continue;
-                string key = new RunSpec(setting, Profile, settingProfile, RegimeRegistry.Get(regime), seed).Key;
-                if (!runs.ContainsKey(key))
-                {
-                    runs[key] = new StoredRun(key, setting, Profile, regime, seed, "{}", false, null, "[]", 0, "{}");
-                    metrics.Add(new StoredMetric(key, "train_accuracy", trainAccuracy, "{}", 0));
-                }
-                string details = unconvergedSeeds?.Contains(seed) == true ? """{"Converged":false}""" : """{"Converged":true}""";
-                metrics.Add(new StoredMetric(key, metric, perSeed[seed], details, 0));
-            }
+            results.Add(setting, regime, metric, perSeed, trainAccuracy, seed => unconvergedSeeds?.Contains(seed) == true ? """{"Converged":false}""" : """{"Converged":true}""");
             return this;
         }
 
-        public ResultSnapshot Snapshot => new([.. runs.Values], metrics);
+        public ResultSnapshot Snapshot => results.Snapshot;
     }
 
     private Synthetic New() => new(settings);
