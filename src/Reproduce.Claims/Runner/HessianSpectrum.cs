@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Reproduce.Claims.Specs;
+using Reproduce.Claims.Metrics;
 using Reproduce.Claims.Store;
 using Reproduce.Measurement.Hessian;
 using Reproduce.Measurement.Spectral;
-using Reproduce.Training.Models;
 using static TorchSharp.torch;
 
 namespace Reproduce.Claims.Runner;
@@ -26,16 +25,16 @@ public static class HessianSpectrum
     public static bool Wanted(RunSpec run) => run.Seed == 0;
 
     /// <summary>
-    /// SLQ of <paramref name="model"/> (in evaluation mode, weights as trained: the metrics restore every perturbation
-    /// bit for bit) on the setting's training data. Uses libtorch's current thread count (the executor's).
+    /// SLQ of the run's model (in evaluation mode, weights as trained: the metrics restore every perturbation bit for
+    /// bit) and loss on the setting's training data. Uses libtorch's current thread count (the executor's).
     /// </summary>
-    public static StoredSpectrum Measure(string runKey, FeatureNetwork model, SettingProfile settingProfile, SettingData data)
+    public static StoredSpectrum Measure(string runKey, RunMeasurementContext run)
     {
         var clock = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
-        int n = Math.Min(settingProfile.MeasureSize, MaxSamples);
-        using var source = TensorBatchSource.Uniform(data.Train.Inputs.narrow(0, 0, n), data.Train.Targets.narrow(0, 0, n), BatchSize);
-        var op = new HessianOperator(new ModelObjective(model, settingProfile.IsRegression ? LossKind.MeanSquaredError : LossKind.CrossEntropy, source));
+        int n = Math.Min(run.SettingProfile.MeasureSize, MaxSamples);
+        using var source = TensorBatchSource.Uniform(run.Data.Train.Inputs.narrow(0, 0, n), run.Data.Train.Targets.narrow(0, 0, n), BatchSize);
+        var op = new HessianOperator(new ModelObjective(run.Model, run.Loss, source));
         var density = new StochasticLanczosQuadrature { Probes = Probes, Steps = Steps, Seed = Seed }.Estimate(op);
         var details = JsonSerializer.Serialize(new
         {

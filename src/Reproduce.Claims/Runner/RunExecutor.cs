@@ -139,7 +139,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         else if (!run.SettingProfile.IsRegression && store.Predictions(run.Key) is null)
             SaveWithPredictions(existing!, computer);
         int count = MeasureAll(computer, run, missing, index, total, clock);
-        if (spectrumMissing) SaveSpectrum(run, model, setting, index, total, clock);
+        if (spectrumMissing) SaveSpectrum(run, computer, index, total, clock);
         model.Dispose();
         Report(new RunEvent(index, total, run.Describe(), RunPhase.Finished, $"{count} metrics", clock.Elapsed.TotalSeconds));
         return (RunPhase.Finished, count, fromCheckpoint);
@@ -168,15 +168,15 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
     }
 
     /// <summary>
-    /// The report's spectrum of a run (<see cref="HessianSpectrum"/>), from the model in memory, after the metrics. Its
+    /// The report's spectrum of a run (<see cref="HessianSpectrum"/>), from the run's measurement context (the model in memory), after the metrics. Its
     /// progress line skips <see cref="Report"/>: it has its own pause point, "spectrum", so the "measuring" count of the
     /// crash tests still means the n-th metric.
     /// </summary>
-    private void SaveSpectrum(RunSpec run, FeatureNetwork model, SettingData setting, int index, int total, Stopwatch clock)
+    private void SaveSpectrum(RunSpec run, RunMeasurementContext computer, int index, int total, Stopwatch clock)
     {
         progress?.Report(new RunEvent(index, total, run.Describe(), RunPhase.Measuring, "Hessian spectral density", clock.Elapsed.TotalSeconds, share.Value));
         TestPause.At("spectrum");
-        store.SaveSpectrum(HessianSpectrum.Measure(run.Key, model, run.SettingProfile, setting));
+        store.SaveSpectrum(HessianSpectrum.Measure(run.Key, computer));
     }
 
     /// <summary>Epoch logs may hold NaN (accuracy of a regression run): written as the JSON string "NaN".</summary>

@@ -1,3 +1,4 @@
+using Reproduce.Measurement.Devices;
 using Reproduce.Measurement.Safety;
 using Reproduce.Measurement.Sharpness;
 using Reproduce.Training.Models;
@@ -96,7 +97,7 @@ public sealed class ReparameterisationMetric(ReparameterisedQuantity quantity) :
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var device = model.parameters().First().device;
+        var device = ParameterPlacement.Of(model).Device;
         var phi = cat([.. Enumerable.Range(0, data.BatchCount).Select(b => model.Features(data.GetBatch(b, device).Inputs).to(ScalarType.Float64))], 0);
         return (int)phi.std(0, unbiased: false).eq(0).sum().item<long>();
     }
@@ -113,13 +114,14 @@ public sealed class ReparameterisationMetric(ReparameterisedQuantity quantity) :
         ArgumentNullException.ThrowIfNull(data);
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var device = model.parameters().First().device;
+        var device = ParameterPlacement.Of(model).Device;
         double sum = 0;
         for (int b = 0; b < data.BatchCount; b++)
         {
             var batch = data.GetBatch(b, device);
-            var phi = model.Features(batch.Inputs).to(ScalarType.Float64);
-            var p = nn.functional.softmax(model.Classifier.forward(model.Features(batch.Inputs)).to(ScalarType.Float64), 1);
+            var features = model.Features(batch.Inputs);
+            var phi = features.to(ScalarType.Float64);
+            var p = nn.functional.softmax(model.Classifier.forward(features).to(ScalarType.Float64), 1);
             sum += (phi.pow(2).sum(1) * (p - p.pow(2)).sum(1)).sum().item<double>();
         }
         return sum / data.SampleCount;
