@@ -37,15 +37,26 @@ public sealed class SyntheticResults(IReadOnlyDictionary<string, SettingSpec> se
 {
     private readonly Dictionary<string, StoredRun> runs = [];
     private readonly List<StoredMetric> metrics = [];
+    private readonly Dictionary<string, (float[] Probabilities, long[] Labels, int Classes)> predictions = [];
+
+    /// <summary>The key the evaluator plans for (setting, regime, seed) at the synthetic profile.</summary>
+    public string Key(string setting, string regime, int seed) =>
+        new RunSpec(setting, SyntheticSettings.Profile, settings[setting].For(SyntheticSettings.Profile), RegimeRegistry.Get(regime), seed).Key;
+
+    /// <summary>Stored test predictions of an added run (what the permutation test over models reads).</summary>
+    public SyntheticResults AddPredictions(string setting, string regime, int seed, (float[] Probabilities, long[] Labels, int Classes) stored)
+    {
+        predictions[Key(setting, regime, seed)] = stored;
+        return this;
+    }
 
     /// <param name="details">The stored details JSON of seed s's value ("{}" when null).</param>
     public SyntheticResults Add(string setting, string regime, string metric, double[] perSeed, double trainAccuracy = 1.0, Func<int, string>? details = null)
     {
-        var settingProfile = settings[setting].For(SyntheticSettings.Profile);
         for (int seed = 0; seed < perSeed.Length; seed++)
         {
             if (double.IsNaN(perSeed[seed])) continue;
-            string key = new RunSpec(setting, SyntheticSettings.Profile, settingProfile, RegimeRegistry.Get(regime), seed).Key;
+            string key = Key(setting, regime, seed);
             if (!runs.ContainsKey(key))
             {
                 runs[key] = new StoredRun(key, setting, SyntheticSettings.Profile, regime, seed, "{}", false, null, "[]", 0, "{}");
@@ -56,5 +67,5 @@ public sealed class SyntheticResults(IReadOnlyDictionary<string, SettingSpec> se
         return this;
     }
 
-    public ResultSnapshot Snapshot => new([.. runs.Values], metrics);
+    public ResultSnapshot Snapshot => new([.. runs.Values], metrics) { Predictions = predictions };
 }

@@ -43,19 +43,14 @@ public class ModelPermutationEvaluationTests
     /// <summary>The snapshot: the stored disagreement of each run is <paramref name="storedDisagreement"/>(regime, seed), whatever the predictions say.</summary>
     private ResultSnapshot Snapshot(Func<string, int, double> storedDisagreement, bool wdPredictions = true)
     {
-        var runs = new List<StoredRun>();
-        var metrics = new List<StoredMetric>();
-        var predictions = new Dictionary<string, (float[], long[], int)>();
+        var results = new SyntheticResults(settings);
         foreach (var regime in new[] { "Base", "WD" })
-            for (int seed = 0; seed < 10; seed++)
-            {
-                string key = new RunSpec("ten", Profile, settings["ten"].For(Profile), RegimeRegistry.Get(regime), seed).Key;
-                runs.Add(new StoredRun(key, "ten", Profile, regime, seed, "{}", false, null, "[]", 0, "{}"));
-                metrics.Add(new StoredMetric(key, "train_accuracy", 1.0, "{}", 0));
-                metrics.Add(new StoredMetric(key, "disagreement", storedDisagreement(regime, seed), "{}", 0));
-                if (regime == "Base" || wdPredictions) predictions[key] = Predictions(regime == "Base" ? seed : -1);
-            }
-        return new ResultSnapshot(runs, metrics) { Predictions = predictions };
+        {
+            results.Add("ten", regime, "disagreement", [.. Enumerable.Range(0, 10).Select(seed => storedDisagreement(regime, seed))]);
+            if (regime == "Base" || wdPredictions)
+                for (int seed = 0; seed < 10; seed++) results.AddPredictions("ten", regime, seed, Predictions(regime == "Base" ? seed : -1));
+        }
+        return results.Snapshot;
     }
 
     private static ClaimSpec Claim(string direction) => new()
