@@ -32,15 +32,49 @@ public sealed class ClaimSuite
 
     public static ClaimSuite Load(ReproduceOptions options)
     {
-        string folder = options.Resolve(options.ClaimsFolder);
-        var settings = SettingLoader.LoadFolder(Path.Combine(folder, "settings"));
-        var claims = ClaimLoader.LoadFolder(folder, settings);
-        var suite = new ClaimSuite(options, settings, claims);
+        var (settings, claims, sweeps) = LoadCatalogue(options.Resolve(options.ClaimsFolder), options.Profile, LocalSweepsFolder(options));
+        var suite = new ClaimSuite(options, settings, claims) { Sweeps = sweeps };
         if (!string.IsNullOrEmpty(options.Filter) && suite.Claims.Count == 0)
             throw new ArgumentException($"Filter '{options.Filter}' matches no claim at profile {options.Profile}. Claims: {string.Join(", ", suite.AllClaims.Select(c => c.Id))}.");
         foreach (var claim in suite.Claims)
             foreach (var s in claim.Settings) settings[s].For(options.Profile);
         return suite;
+    }
+
+    /// <summary>The sweeps (verdict maps) at this profile: the repository's and the output folder's.</summary>
+    public IReadOnlyList<SweepSpec> Sweeps { get; private init; } = [];
+
+    /// <summary>Sweeps started from the command line (`reproduce sweep`) are saved in the output folder's sweeps/, so
+    /// `run` and `report` on that folder resume and re-render them; they belong to that folder only.</summary>
+    public static string LocalSweepsFolder(ReproduceOptions options) => Path.Combine(options.Resolve(options.OutputFolder), "sweeps");
+
+    /// <summary>
+    /// The catalogue at a profile: the settings (claims/settings/) and claims (claims/*.json), then every sweep's cells
+    /// at that profile (claims/sweeps/, then <paramref name="localSweeps"/> when given): their derived settings join the
+    /// settings and their claims follow the catalogue's own. What the suite, `list` and the claim tests enumerate.
+    /// </summary>
+    public static (IReadOnlyDictionary<string, SettingSpec> Settings, IReadOnlyList<ClaimSpec> Claims, IReadOnlyList<SweepSpec> Sweeps) LoadCatalogue(
+        string claimsFolder, string profile, string? localSweeps = null)
+    {
+        var baseSettings = SettingLoader.LoadFolder(Path.Combine(claimsFolder, "settings"));
+        var baseClaims = ClaimLoader.LoadFolder(claimsFolder, baseSettings);
+        var sweeps = SweepLoader.LoadFolder(Path.Combine(claimsFolder, "sweeps"), baseClaims, baseSettings).ToList();
+        if (localSweeps is not null)
+            foreach (var local in SweepLoader.LoadFolder(localSweeps, baseClaims, baseSettings))
+            {
+                if (sweeps.Any(s => s.Id == local.Id)) throw new SpecException(local.File, "$.id", $"'{local.Id}' is also the id of {sweeps.First(s => s.Id == local.Id).File}");
+                sweeps.Add(local with { Local = true });
+            }
+        var settings = new Dictionary<string, SettingSpec>(baseSettings, StringComparer.Ordinal);
+        var claims = new List<ClaimSpec>(baseClaims);
+        var active = sweeps.Where(s => s.RunsAt(profile) && s.Claims.All(c => baseClaims.First(b => b.Id == c).RunsAt(profile))).ToList();
+        foreach (var sweep in active)
+        {
+            var (derivedSettings, cells) = SweepLoader.Expand(sweep, baseClaims, baseSettings, profile);
+            foreach (var (name, setting) in derivedSettings) settings.TryAdd(name, setting);
+            claims.AddRange(cells);
+        }
+        return (settings, claims, active);
     }
 
     public RunPlan Plan() => RunPlan.Build(Claims, Settings, Options.Profile);
@@ -82,8 +116,12 @@ public sealed class ClaimSuite
         var baselines = new BaselineStore(Options.Resolve(Options.BaselinesFolder));
         var provenance = CaptureProvenance();
         var claims = new List<ClaimVerification>();
+        var local = Sweeps.Where(s => s.Local).Select(s => s.Id).ToHashSet();
+        var localCells = AllClaims.Where(c => c.Cell is { } cell && local.Contains(cell.Sweep)).Select(c => c.Id).ToHashSet();
         foreach (var o in outcomes)
         {
+            // A command-line sweep's cells are exploration: reported, never held to (or written as) a baseline.
+            if (localCells.Contains(o.ClaimId)) { claims.Add(new ClaimVerification { Outcome = o, Differences = [], Local = true }); continue; }
             BaselineStore.CheckResult check;
             try { check = baselines.Check(o, provenance.CodeVersion, provenance.Environment); }
             catch (SpecException e)
@@ -99,8 +137,10 @@ public sealed class ClaimSuite
         var baselineVerdicts = claims.Where(c => c.ReviewedVerdict is not null).ToDictionary(c => c.ClaimId, c => c.ReviewedVerdict!);
         string folder = Options.Resolve(Options.OutputFolder);
         string markdown = Path.Combine(folder, "report.md"), outcomesJson = Path.Combine(folder, "outcomes.json"), html = Path.Combine(folder, "report.html");
+        var maps = VerdictMaps.Build(Sweeps, AllClaims, outcomes, Settings, Options.Profile);
         AtomicFile.WriteAllText(markdown, MarkdownReport.Render(outcomes, baselineVerdicts, Options.Profile,
-            $"{provenance.CodeVersion}, TorchSharp {provenance.TorchSharpVersion}, {provenance.Device}, {provenance.Threads} threads"));
+            $"{provenance.CodeVersion}, TorchSharp {provenance.TorchSharpVersion}, {provenance.Device}, {provenance.Threads} threads",
+            maps, AllClaims.Where(c => c.Cell is not null).Select(c => c.Id).ToHashSet()));
         AtomicFile.WriteAllText(outcomesJson, JsonSerializer.Serialize(outcomes, BaselineStore.Json));
         AtomicFile.WriteAllText(html, new HtmlReport(this, results).Render(outcomes, baselineVerdicts, provenance));
         return new VerificationResult { Profile = Options.Profile, Claims = claims, ReportPath = html, MarkdownPath = markdown, OutcomesPath = outcomesJson };

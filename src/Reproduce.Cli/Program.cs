@@ -36,7 +36,7 @@ public static class Program
             if (!parse.GetValue(noMkl)) BenchFigures.CompareWithGenericMkl(Console.Out, suite, r, parse.GetValue(root)!);
             return code;
         });
-        var command = new RootCommand("Reproduce: a reproducibility suite for the science of flat and sharp minima.") { RunCommand.Create(), ReportCommand.Create(), ListCommand.Create(), BaselinesCommand.Create(), MergeCommand.Create(), MeasureCommand.Create(), SchemaCommand.Create(), bench };
+        var command = new RootCommand("Reproduce: a reproducibility suite for the science of flat and sharp minima.") { RunCommand.Create(), ReportCommand.Create(), ListCommand.Create(), BaselinesCommand.Create(), MergeCommand.Create(), SweepCommand.Create(), MeasureCommand.Create(), SchemaCommand.Create(), bench };
         var result = command.Parse(args);
         if (result.Errors.Count > 0)
         {

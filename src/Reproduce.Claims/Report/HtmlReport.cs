@@ -24,8 +24,11 @@ namespace Reproduce.Claims.Report;
 /// </summary>
 public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
 {
-    public string Render(IReadOnlyList<ClaimOutcome> outcomes, IReadOnlyDictionary<string, string> baselineVerdicts, Provenance provenance)
+    public string Render(IReadOnlyList<ClaimOutcome> all, IReadOnlyDictionary<string, string> baselineVerdicts, Provenance provenance)
     {
+        // Sweep cells are drawn as verdict maps (below), not as rows, forest-plot lines and per-setting figures.
+        var cellIds = suite.AllClaims.Where(c => c.Cell is not null).Select(c => c.Id).ToHashSet();
+        var outcomes = all.Where(o => !cellIds.Contains(o.ClaimId)).ToList();
         string profile = suite.Options.Profile;
         // The plan's (setting, regime) pairs in its order (setting, regime, ordinal), each with its stored runs in seed order.
         var runs = suite.Plan().Runs.Select(r => (r.Setting, Regime: r.Regime.Name)).Distinct()
@@ -69,7 +72,8 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
         h.Append("</table><p>Wilcoxon signed-rank over seeds, paired by seed; r = matched-pairs rank-biserial correlation with its 95% seeded bootstrap interval over seeds ([1, 1] when every seed agrees); for disagreement and JS divergence (per-group metrics, whose per-seed values share models) the paired permutation test over models (regime labels swapped within seeds; effect T = mean pairwise value within the regime - within the reference; no r); p two-sided = min(1, 2 min(p, p opposite)); BY = Benjamini-Yekutieli of the two-sided p within the claim's family (below), BH = Benjamini-Hochberg beside it; alpha = ")
          .Append(suite.Options.Alpha).Append(". Significant in the expected direction is reproduced, the other way contradicted (the same evidence either way); a test whose runs miss the claim's premise is 'premise unmet' and counts neither way; a claim of no effect that is not rejected is 'not rejected', never reproduced.</p>");
         Bounds(h, outcomes);
-        Families(h, outcomes);
+        Families(h, all);
+        Maps(h, all, baselineVerdicts);
 
         h.Append("<h2>Figures</h2>");
         var settings = suite.AllClaims.Where(c => outcomes.Any(o => o.ClaimId == c.Id)).SelectMany(c => c.Settings).Distinct().Order().ToList();
@@ -180,8 +184,52 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
             h.Append($"<tr data-family=\"{E(family.Name)}\"><td>{E(family.Name)}</td><td>{E(family.Description)}</td><td>{E(string.Join(", ", members.Select(m => m.Id)))}</td><td>{tests}</td><td>{(rates.TryGetValue(family.Name, out var rate) ? $"{rate.Rate:P1} of {rate.Simulations}" : "")}</td>"
                 + $"<td>{(detectable.TryGetValue(family.Name, out var mde) ? E($"{FamilyDetectableEffect.Describe(mde.AllTrue)} / {FamilyDetectableEffect.Describe(mde.OneTrue)}") : "")}</td></tr>");
         }
+        foreach (var sweep in suite.Sweeps)
+        {
+            var members = suite.AllClaims.Where(c => c.Family == sweep.Family).ToList();
+            if (!members.Any(m => shown.Contains(m.Id))) continue;
+            int tests = outcomes.Where(o => members.Any(m => m.Id == o.ClaimId)).Sum(o => o.Comparisons.Count + o.Correlations.Count);
+            h.Append($"<tr data-family=\"{E(sweep.Family)}\"><td>{E(sweep.Family)}</td><td>{E($"The cells of verdict map {sweep.Id}, adjusted together (the map's false discovery rate). {sweep.Description}")}</td><td>{members.Count} cells of {E(string.Join(", ", sweep.Claims))}</td><td>{tests}</td><td>{(rates.TryGetValue(sweep.Family, out var rate) ? $"{rate.Rate:P1} of {rate.Simulations}" : "")}</td>"
+                + $"<td>{(detectable.TryGetValue(sweep.Family, out var mde) ? E($"{FamilyDetectableEffect.Describe(mde.AllTrue)} / {FamilyDetectableEffect.Describe(mde.OneTrue)}") : "")}</td></tr>");
+        }
         h.Append("</table><p>False-positive rate: the share of 1000 simulated data sets, built from the stored values with each seed's paired difference given a random sign (and y permuted in correlations), in which the family's two-sided tests adjusted by Benjamini-Yekutieli reject at least once. Nothing is going on in them, so this is the family's error rate; it must be at most alpha. "
             + "Minimum detectable effect: the smallest standardised mean of the per-seed paired differences (Cohen's d_z) that the family's rule (exact two-sided signed-rank, Benjamini-Yekutieli over the family's tests, the observed sign) detects with 80% power at 10 seeds, by 1000 simulations with normal differences: when every comparison of the family carries that effect, and when only one does; '> 4' = not within d 4 (Evaluation/DetectableEffect.cs).</p>");
+    }
+
+    /// <summary>
+    /// The verdict maps: per sweep, per swept claim and test, a grid over the sweep's axes (rows the first, columns the
+    /// second), each cell coloured by its verdict, with the effect as text (<see cref="VerdictMaps"/>) and its figures on
+    /// hover. The cell at the catalogue setting's own values is outlined: it re-tests the catalogue claim on its runs.
+    /// </summary>
+    private void Maps(StringBuilder h, IReadOnlyList<ClaimOutcome> all, IReadOnlyDictionary<string, string> baselineVerdicts)
+    {
+        var panels = VerdictMaps.Build(suite.Sweeps, suite.AllClaims, all, suite.Settings, suite.Options.Profile);
+        if (panels.Count == 0) return;
+        h.Append("<h2>Verdict maps</h2><p>Each swept claim re-evaluated over a grid of training budgets (a sweep, claims/sweeps/). A cell is an ordinary claim on copies of the settings with the cell's values: its own runs (10 seeds as the setting says), its own premise check, its own reviewed baseline; the cells of one sweep form one multiple-testing family. Colour: the cell's verdict (green reproduced, red contradicted, yellow inconclusive, grey premise unmet); text: the median paired difference in the claimed direction as a share of the reference median (+ = as the claim says) and the rank-biserial r; outlined: the catalogue setting's own budget.</p>");
+        foreach (var sweep in suite.Sweeps.Where(s => panels.Any(p => p.Sweep == s.Id)))
+        {
+            h.Append("<h3>").Append(E(sweep.Id)).Append("</h3><p>").Append(E(sweep.Description)).Append("</p>");
+            foreach (var panel in panels.Where(p => p.Sweep == sweep.Id))
+            {
+                h.Append($"<h4>{E(panel.Claim)}: {E(panel.Test)}</h4><table class=\"map\" data-map=\"{E($"{panel.Sweep}.{panel.Claim}: {panel.Test}")}\"><tr><th>{E(panel.ColumnAxis is null ? panel.RowAxis : $"{panel.RowAxis} \\ {panel.ColumnAxis}")}</th>");
+                var columns = panel.ColumnAxis is null ? [(double?)null] : panel.Columns.Select(c => (double?)c).ToList();
+                foreach (var c in columns) h.Append("<th>").Append(c is { } v ? E(VerdictMaps.AxisValue(v)) : "").Append("</th>");
+                h.Append("</tr>");
+                foreach (var row in panel.Rows)
+                {
+                    h.Append("<tr><th>").Append(E(VerdictMaps.AxisValue(row))).Append("</th>");
+                    foreach (var column in columns)
+                    {
+                        var cell = panel.At(row, column);
+                        if (cell is null) { h.Append("<td class=\"no\">no data</td>"); continue; }
+                        string style = cell.IsCatalogueSetting ? " style=\"outline:2px solid #333\"" : "";
+                        h.Append($"<td class=\"{E(cell.Verdict.Split(' ')[0])}\" data-cell=\"{E(VerdictMaps.AxisValue(row) + (column is { } cv ? "," + VerdictMaps.AxisValue(cv) : ""))}\" title=\"{E(cell.Detail)}\"{style}><b>{E(cell.Verdict)}</b><br>{E(cell.Effect)}</td>");
+                    }
+                    h.Append("</tr>");
+                }
+                h.Append("</table>");
+            }
+        }
     }
 
     /// <summary>

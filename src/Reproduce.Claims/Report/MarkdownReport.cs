@@ -6,8 +6,12 @@ namespace Reproduce.Claims.Report;
 /// <summary>The verdict table as Markdown, for a terminal, a pull request or a review.</summary>
 public static class MarkdownReport
 {
-    public static string Render(IReadOnlyList<ClaimOutcome> outcomes, IReadOnlyDictionary<string, string> baselineVerdicts, string profile, string provenance)
+    /// <param name="maps">The verdict maps of the sweeps (<see cref="VerdictMaps.Build"/>): a grid per swept test, after the
+    /// tables; the sweep cells' own outcomes are left out of the tables (their ids in <paramref name="cells"/>).</param>
+    public static string Render(IReadOnlyList<ClaimOutcome> all, IReadOnlyDictionary<string, string> baselineVerdicts, string profile, string provenance,
+        IReadOnlyList<VerdictMapPanel>? maps = null, IReadOnlySet<string>? cells = null)
     {
+        var outcomes = cells is null ? all : all.Where(o => !cells.Contains(o.ClaimId)).ToList();
         var s = new StringBuilder();
         s.AppendLine($"# Reproduce: claims at profile `{profile}`");
         s.AppendLine();
@@ -55,6 +59,24 @@ public static class MarkdownReport
             foreach (var (id, b) in bounds)
                 s.AppendLine($"| {id} | {b.Setting} | {b.Regime} | {b.Metric} | {b.Interval} | {string.Join(", ", b.Seeds.Select((seed, i) => $"{seed}: {b.Values[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"))} | "
                     + $"{(b.OutsideSeeds.Count == 0 ? "none" : string.Join(" ", b.OutsideSeeds))} | {b.Verdict} |");
+        }
+        if (maps is { Count: > 0 })
+        {
+            s.AppendLine();
+            s.AppendLine("## Verdict maps");
+            s.AppendLine();
+            s.AppendLine("Each swept claim over a grid of budgets (claims/sweeps/): a cell is the claim re-run and re-tested on copies of its settings with the cell's values (its own runs, premise check and baseline; one multiple-testing family per sweep). Each cell: verdict, and the median paired difference in the claimed direction as a share of the reference median (+ = as the claim says) with the rank-biserial r. * = the catalogue setting's own budget.");
+            foreach (var panel in maps)
+            {
+                s.AppendLine();
+                s.AppendLine($"**{panel.Sweep}: {panel.Claim}**: {panel.Test}");
+                s.AppendLine();
+                var columns = panel.ColumnAxis is null ? [(double?)null] : panel.Columns.Select(c => (double?)c).ToList();
+                s.AppendLine($"| {(panel.ColumnAxis is null ? panel.RowAxis : $"{panel.RowAxis} \\ {panel.ColumnAxis}")} | {string.Join(" | ", columns.Select(c => c is { } v ? VerdictMaps.AxisValue(v) : "verdict"))} |");
+                s.AppendLine($"| --- | {string.Join(" | ", columns.Select(_ => "---"))} |");
+                foreach (var row in panel.Rows)
+                    s.AppendLine($"| {VerdictMaps.AxisValue(row)} | {string.Join(" | ", columns.Select(c => panel.At(row, c) is { } cell ? $"{cell.Verdict} {cell.Effect}{(cell.IsCatalogueSetting ? " *" : "")}" : "no data"))} |");
+            }
         }
         return s.ToString();
     }

@@ -30,6 +30,9 @@ public sealed record ClaimVerification
     /// <summary>Why the reviewed baseline could not be read (file and field named), or null.</summary>
     public string? BaselineError { get; init; }
 
+    /// <summary>A cell of a command-line sweep (<see cref="Specs.SweepSpec.Local"/>): not held to any baseline.</summary>
+    public bool Local { get; init; }
+
     public bool Matches => Differences.Count == 0;
     /// <summary>A reviewed verdict exists and the new one is another.</summary>
     public bool Moved => ReviewedVerdict is not null && ReviewedVerdict != Verdict;
@@ -55,7 +58,7 @@ public sealed record VerificationResult
     /// <summary>Claims whose verdict is not their reviewed baseline's.</summary>
     public IReadOnlyList<MovedVerdict> Moved => [.. Claims.Where(c => c.Moved).Select(c => new MovedVerdict(c.ClaimId, c.ReviewedVerdict!, c.Verdict))];
     /// <summary>Claims without a readable reviewed baseline.</summary>
-    public IReadOnlyList<string> Unreviewed => [.. Claims.Where(c => c.ReviewedVerdict is null).Select(c => c.ClaimId)];
+    public IReadOnlyList<string> Unreviewed => [.. Claims.Where(c => c.ReviewedVerdict is null && !c.Local).Select(c => c.ClaimId)];
 
     /// <summary>One line per claim that does not match, for an assertion message.</summary>
     public string Describe() => Regressions == 0

@@ -74,4 +74,7 @@ public sealed record ClaimSpec
     /// <summary>Whether the claim runs at <paramref name="profile"/>.</summary>
     public bool RunsAt(string profile) => Profiles is null || Profiles.Contains(profile);
     public string Notes { get; init; } = "";
+    /// <summary>Set on a sweep's cell (<see cref="SweepLoader.Expand"/>): which sweep, catalogue claim and axis values it
+    /// is. Null for the catalogue's own claims.</summary>
+    public SweepCell? Cell { get; init; }
 }

@@ -65,7 +65,9 @@ public static class SettingLoader
         return result.Count == 0 ? null : result;
     }
 
-    private static SettingProfile? ReadProfile(JsonReader r, JsonElement e, string path, IReadOnlyList<string> regimes)
+    /// <summary>One setting profile at <paramref name="path"/>, every rule checked (errors go to <paramref name="r"/>); null when any failed.
+    /// Also how a sweep validates the profile of each of its cells (<see cref="SweepLoader.Derive"/>).</summary>
+    internal static SettingProfile? ReadProfile(JsonReader r, JsonElement e, string path, IReadOnlyList<string> regimes)
     {
         if (!r.IsObject(e, path)) return null;
         int before = r.Errors.Count;

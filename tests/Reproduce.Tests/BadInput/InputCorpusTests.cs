@@ -71,5 +71,8 @@ public class InputCorpusTests
         Assert.That(claims.Select(c => c.Source.ProtocolClaim).OfType<int>().Distinct(), Is.SupersetOf(Enumerable.Range(1, 9)), "claims 1 to 9 of protocol.md are encoded");
         foreach (var profile in ReproduceOptions.Profiles)
             foreach (var s in settings.Values) Assert.That(s.Profiles.ContainsKey(profile), Is.True, $"{s.Name} has a {profile} setting profile");
+        // The verdict maps: every cell of every sweep at every profile it runs at gives a valid setting (checked on load).
+        var sweeps = SweepLoader.LoadFolder(Repository.Path("claims", "sweeps"), claims, settings);
+        Assert.That(sweeps.Where(s => s.RunsAt("default")), Is.Not.Empty, "the default profile carries a verdict map");
     }
 }

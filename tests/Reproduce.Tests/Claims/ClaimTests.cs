@@ -21,8 +21,8 @@ public class ClaimTests
         IReadOnlyList<ClaimSpec> claims;
         try
         {
-            var settings = SettingLoader.LoadFolder(Repository.Path("claims", "settings"));
-            claims = ClaimLoader.LoadFolder(Repository.Path("claims"), settings);
+            // The catalogue at the default profile: the claims and the cells of the sweeps (verdict maps) that run there.
+            claims = Reproduce.Claims.ClaimSuite.LoadCatalogue(Repository.Path("claims"), DefaultProfileSession.Profile).Claims;
         }
         catch (SpecException) { claims = []; }
         if (claims.Count == 0) { yield return new TestCaseData("(claims folder)").SetName("Claims folder is valid and not empty"); yield break; }

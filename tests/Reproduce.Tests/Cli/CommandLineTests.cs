@@ -36,6 +36,32 @@ public class CommandLineTests
     }
 
     [Test]
+    public void ASweepFromTheCommandLineTrainsItsCellsPrintsTheMapAndKeepsNoBadSpec()
+    {
+        var folder = Repository.TempFolder("sweep-cli");
+        try
+        {
+            var bad = Run("sweep", "c01-wd-fisher-rao", "--axis", "momentum=0.5", "--profile", "smoke", "--output", folder);
+            Assert.That(bad.Code, Is.EqualTo(2), bad.Err);
+            Assert.That(bad.Err, Does.Contain("cli-c01-wd-fisher-rao.json: $.axes.momentum: unknown axis"));
+            Assert.That(Directory.Exists(Path.Combine(folder, "sweeps")) ? Directory.GetFiles(Path.Combine(folder, "sweeps")) : [], Is.Empty, "a rejected sweep is not kept");
+            var notANumber = Run("sweep", "c01-wd-fisher-rao", "--axis", "epochs=2,x", "--profile", "smoke", "--output", folder);
+            Assert.That((notANumber.Code, notANumber.Err.Trim()), Is.EqualTo((2, "error: --axis epochs: 'x' is not a number.")));
+
+            var ok = Run("sweep", "c01-wd-fisher-rao", "--axis", "epochs=1,2", "--setting", "mlp", "--profile", "smoke", "--output", folder);
+            Assert.That(ok.Code, Is.EqualTo(0), ok.Err);
+            Assert.That(ok.Out, Does.Contain("| epochs | verdict |").And.Contain("| 1 | ").And.Contain("| 2 | "));
+            Assert.That(File.Exists(Path.Combine(folder, "sweeps", "cli-c01-wd-fisher-rao.json")), Is.True);
+            // The folder's report re-renders the map from the stored runs (nothing trained, no baseline asked for).
+            var report = Run("report", "--profile", "smoke", "--output", folder, "--filter", "cli-c01");
+            Assert.That(report.Code, Is.EqualTo(0), report.Err);
+            Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("**cli-c01-wd-fisher-rao: c01-wd-fisher-rao**"));
+            Assert.That(Directory.GetFiles(Repository.Path("baselines", "smoke"), "cli-*"), Is.Empty, "a command-line sweep writes no received baselines");
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Test]
     public void ListAndMeasureSpeakJson()
     {
         var list = Run("list", "--json", "--profile", "smoke");
