@@ -28,6 +28,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
         options.Validate();
+        if (options.Incremental is { } incremental) return Incremental.IncrementalFewShot.TrainBase(model, data, options, incremental, Progress);
         if (options.Augment && data.Inputs.dim() != 4)
             throw new ArgumentException($"{data.Name}: augmentation needs image inputs (N, C, H, W); this data has shape [{string.Join(", ", data.Inputs.shape)}].");
         var parameters = model.parameters().ToList();

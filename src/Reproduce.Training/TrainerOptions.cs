@@ -49,6 +49,8 @@ public sealed record TrainerOptions
     /// <summary>SWAD: dense averaging over a loss-valley window (<see cref="Optimisers.SwadSettings"/>); the trainer then
     /// needs a held-out split. Null = off.</summary>
     public Optimisers.SwadSettings? Swad { get; init; }
+    /// <summary>Incremental few-shot base training (<see cref="Incremental.IncrementalFewShot.TrainBase"/>); null = off.</summary>
+    public Incremental.IncrementalSettings? Incremental { get; init; }
 
     /// <summary>This recipe changed as the regime says.</summary>
     public TrainerOptions With(Regime regime) => this with
@@ -66,6 +68,7 @@ public sealed record TrainerOptions
         LabelNoise = regime.LabelNoise ?? LabelNoise,
         RelativeFlatness = regime.RelativeFlatness ?? RelativeFlatness,
         Swad = regime.Swad ?? Swad,
+        Incremental = regime.Incremental ?? Incremental,
     };
 
     /// <summary>A regime that names its own optimiser brings that optimiser's parameters (the recipe's belong to another

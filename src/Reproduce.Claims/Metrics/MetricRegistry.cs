@@ -61,6 +61,13 @@ public static class MetricRegistry
         Register(new FlatMinimumEscapeMetric());
         // Schliserman, Vansover-Hager and Koren: flat and sharp empirical minimisers and SA-GD on the SCO hard instances.
         foreach (var quantity in Enum.GetValues<ScoQuantity>()) Register(new ScoMetric(quantity));
+        // F2M (Shi et al. 2021), incremental few-shot learning: the sessions' accuracies and forgetting, the base model's flatness.
+        Register(new IncrementalBaseAccuracyMetric());
+        Register(new IncrementalForgettingMetric());
+        Register(new IncrementalFinalAccuracyMetric());
+        Register(new IncrementalBaseTrainAccuracyMetric());
+        Register(new IncrementalBaseHessianTraceMetric());
+        Register(new IncrementalBaseNoiseLossMetric());
         // Observed along training (TrajectoryMetric): Cohen et al.'s edge of stability, and the Hessian trace that
         // label-noise SGD lowers along the zero-loss manifold.
         Register(new EdgeOfStabilityMetric(EdgeOfStabilitySummary.LateMedian));

@@ -95,4 +95,9 @@ public sealed record Regime
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public Optimisers.SwadSettings? Swad { get; init; }
 
+    /// <summary>Incremental few-shot learning (<see cref="Incremental.IncrementalFewShot"/>): the run is the base training
+    /// on the base classes, the sessions are run on its model when measured; null = off. Left out of the serialised record
+    /// when null, so the run keys of every other regime are unchanged by its existence.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Incremental.IncrementalSettings? Incremental { get; init; }
 }
