@@ -327,6 +327,23 @@ public class VerdictLogicTests
     }
 
     [Test]
+    public void ASettingWithoutBaseIsNotJudgedByItsAllClassTrainAccuracy()
+    {
+        // Incremental few-shot trains no Base and fits 6 of 10 classes: its 10-class train accuracy (0.59) is no fit
+        // measure, so neither convergence note appears; the same runs in a setting that trains Base get both.
+        var noBase = settings.ToDictionary(p => p.Key, p => p.Key == "ten" ? p.Value with { Regimes = ["WD", "SAM"] } : p.Value);
+        var data = new SyntheticResults(noBase).Add("ten", "SAM", "fisher_rao", Base, trainAccuracy: 0.59).Add("ten", "WD", "fisher_rao", Up, trainAccuracy: 0.59);
+        var claim = Claim("c", ClaimKind.Comparison, ["ten"], "SAM", ["WD"], ["fisher_rao"], "higher");
+        var o = new ClaimEvaluator(data.Snapshot, noBase, Profile).Evaluate([claim]).Single();
+        Assert.That(o.Verdict, Is.EqualTo(Verdicts.Reproduced));
+        Assert.That(o.AllConverged, Is.True);
+        Assert.That(o.VerdictNote, Does.Not.Contain("99% train accuracy"));
+        var withBase = new SyntheticResults(settings).Add("ten", "Base", "fisher_rao", Base, trainAccuracy: 0.59).Add("ten", "WD", "fisher_rao", Up, trainAccuracy: 0.59);
+        var judged = new ClaimEvaluator(withBase.Snapshot, settings, Profile).Evaluate([claim with { Reference = "Base" }]).Single();
+        Assert.That(judged.VerdictNote, Does.Contain("did not reach 99% train accuracy (Base)").And.Contain("not at 99% train accuracy: ten/WD 0.59"));
+    }
+
+    [Test]
     public void UnmetTrainingAndUnconvergedEstimatesAreNamedInTheNote()
     {
         var data = New().Add("ten", "Base", "hessian_top_eigenvalue", Base, trainAccuracy: 0.95)
