@@ -208,19 +208,7 @@ public static class IncrementalFewShot
     /// back, so building it changes no later draw.</summary>
     public static FeatureNetwork Copy(FeatureNetwork model)
     {
-        var source = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var reference = source.Values.First();
-        var state = get_rng_state();
-        FeatureNetwork copy;
-        try { copy = model.Spec.Build(0); }
-        finally { set_rng_state(state); state.Dispose(); }
-        copy.to(reference.dtype);
-        if (reference.device.type != DeviceType.CPU) copy.to(reference.device);
-        using (no_grad())
-        {
-            foreach (var (name, p) in copy.named_parameters()) p.copy_(source[name]);
-            foreach (var (name, b) in copy.named_buffers()) b.copy_(model.named_buffers().First(s => s.name == name).buffer);
-        }
+        var copy = ModelCopy.Of(model);
         copy.eval();
         return copy;
     }

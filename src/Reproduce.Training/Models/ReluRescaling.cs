@@ -29,26 +29,14 @@ public static class ReluRescaling
         ArgumentNullException.ThrowIfNull(model);
         var (first, second) = Layers(model.Spec, layer);
         if (!(alpha > 0) || double.IsInfinity(alpha)) throw new ArgumentException($"Rescaling factor {alpha} must be positive and finite.", nameof(alpha));
-        var source = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        var reference = source.Values.First();
-        // Building a model seeds the global generator; its state is put back so that nothing measured after this
-        // copy (in the same run) draws differently than it would have without it.
-        var state = get_rng_state();
-        FeatureNetwork copy;
-        try { copy = model.Spec.Build(0); }
-        finally { set_rng_state(state); state.Dispose(); }
-        copy.to(reference.dtype);
-        if (reference.device.type != DeviceType.CPU) copy.to(reference.device);
+        var copy = ModelCopy.Of(model);
         using (no_grad())
         {
-            foreach (var (name, p) in copy.named_parameters()) p.copy_(source[name]);
-            foreach (var (name, b) in copy.named_buffers()) b.copy_(model.named_buffers().First(s => s.name == name).buffer);
             var target = copy.named_parameters().ToDictionary(p => p.name, p => p.parameter);
             target[$"{first}.weight"].mul_(alpha);
             target[$"{first}.bias"].mul_(alpha);
             target[$"{second}.weight"].div_(alpha);
         }
-        copy.train(model.training);
         return copy;
     }
 
