@@ -24,6 +24,7 @@ public static class ClaimFamilies
         new("related-work", "Claims of the related work the paper argues with (large batch sharper, SWA flatter; GAM, ASAM and Frob-SAM reach flatter minima by their own measures; SWAD flatter than ERM and SWA and more robust to an unseen domain)."),
         new("controls", "Negative controls: regimes that differ by nothing that matters; every verdict here must be inconclusive."),
         new("exact", "Exact or bounded results (kind 'bound'), e.g. Dinh et al.'s function-preserving rescaling: each seed's value is held to an interval the theory implies. No statistical test, so no p-value and no multiple-testing adjustment."),
+        new("federated", "FedSAM and FedASAM (Caldarola, Caputo, Ciccone 2022): FedAvg whose clients train locally with SAM or ASAM gives a flatter global model (the Hessian's top eigenvalue and trace) and a more accurate one than FedAvg with SGD clients, on label-skewed (non-IID) clients. A family of its own, so that it neither dilutes nor inflates the paper's or the other related work's."),
         new("label-noise-sgd", "Label-noise SGD (Blanc et al. 2020; Damian, Ma, Lee 2021; Li, Wang, Arora 2022): on a teacher-student regression, label noise lowers the Hessian trace along the zero-loss manifold. A family of its own, so that it neither dilutes nor inflates the paper's or the other related work's."),
     ];
 
