@@ -29,6 +29,7 @@ public sealed class Trainer
         ArgumentNullException.ThrowIfNull(data);
         options.Validate();
         if (options.Incremental is { } incremental) return Incremental.IncrementalFewShot.TrainBase(model, data, options, incremental, Progress);
+        if (options.Federated is not null) return Observer is null ? Federated.FederatedTrainer.Train(model, data, options, Progress) : throw new ArgumentException("FedAvg's global model is not observed along training (its rounds are not the trainer's steps).");
         if (options.Augment && data.Inputs.dim() != 4)
             throw new ArgumentException($"{data.Name}: augmentation needs image inputs (N, C, H, W); this data has shape [{string.Join(", ", data.Inputs.shape)}].");
         var parameters = model.parameters().ToList();

@@ -1,3 +1,4 @@
+using Reproduce.Training.Federated;
 using Reproduce.Training.Regimes;
 
 namespace Reproduce.Training;
@@ -51,6 +52,9 @@ public sealed record TrainerOptions
     public Optimisers.SwadSettings? Swad { get; init; }
     /// <summary>Incremental few-shot base training (<see cref="Incremental.IncrementalFewShot.TrainBase"/>); null = off.</summary>
     public Incremental.IncrementalSettings? Incremental { get; init; }
+    /// <summary>FedAvg (<see cref="FederatedSettings"/>): the trainer hands the run to <see cref="FederatedTrainer"/>,
+    /// whose clients train with this recipe less this field. Null = centralised training.</summary>
+    public FederatedSettings? Federated { get; init; }
 
     /// <summary>This recipe changed as the regime says.</summary>
     public TrainerOptions With(Regime regime) => this with
@@ -69,6 +73,7 @@ public sealed record TrainerOptions
         RelativeFlatness = regime.RelativeFlatness ?? RelativeFlatness,
         Swad = regime.Swad ?? Swad,
         Incremental = regime.Incremental ?? Incremental,
+        Federated = regime.Federated ?? Federated,
     };
 
     /// <summary>A regime that names its own optimiser brings that optimiser's parameters (the recipe's belong to another
@@ -113,6 +118,13 @@ public sealed record TrainerOptions
                 throw new ArgumentException("SWAD picks its own window and stops on its held-out losses: it combines neither with SWA nor with a train-loss target.");
             if (Epochs % swad.SegmentEpochs != 0)
                 throw new ArgumentException($"SWAD: {Epochs} epochs are not a whole number of {swad.SegmentEpochs}-epoch segments.");
+        }
+        if (Federated is { } federated)
+        {
+            if (federated.Problem() is { } federatedProblem) throw new ArgumentException($"{federatedProblem}.");
+            if (SwaStartEpoch > 0 || Swad is not null || TrainLossTarget is not null || MeanSquaredError)
+                throw new ArgumentException("FedAvg here averages clients' classifiers trained for a fixed number of rounds: it combines with neither SWA, SWAD, a train-loss target nor a regression loss.");
+            federated.Rounds(Epochs);
         }
     }
 }

@@ -132,6 +132,13 @@ public static class SettingLoader
         if (robustness > (testSize ?? int.MaxValue)) r.Error($"{path}.robustnessSize", $"{robustness} exceeds testSize {testSize}");
         if (model is not null && regimes.Any(n => RegimeRegistry.Contains(n) && RegimeRegistry.Get(n).Augment) && !model.IsImage)
             r.Error($"{path}.model", "augmented regimes need an image model (crop-and-flip belongs to a CNN, not an MLP)");
+        // FedAvg regimes split trainSize into equal clients and run epochs x K / (C x E) whole rounds (FederatedSettings).
+        foreach (var fed in regimes.Where(RegimeRegistry.Contains).Select(n => (Name: n, Settings: RegimeRegistry.Get(n).Federated)).Where(f => f.Settings is not null))
+        {
+            if (trainSize is { } size && size % fed.Settings!.Clients != 0) r.Error($"{path}.trainSize", $"regime '{fed.Name}' splits the training subset into {fed.Settings.Clients} clients of equal size; {size} is not a multiple of {fed.Settings.Clients}");
+            if (epochs is { } passes && (long)passes * fed.Settings!.Clients % ((long)fed.Settings.ClientsPerRound * fed.Settings.LocalEpochs) != 0)
+                r.Error($"{path}.epochs", $"regime '{fed.Name}': {passes} epochs x {fed.Settings.Clients} clients are not a whole number of rounds of {fed.Settings.ClientsPerRound} clients x {fed.Settings.LocalEpochs} local epochs");
+        }
         if (r.Errors.Count > before) return null;
         return new SettingProfile
         {

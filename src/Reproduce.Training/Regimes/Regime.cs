@@ -1,3 +1,5 @@
+using Reproduce.Training.Federated;
+
 namespace Reproduce.Training.Regimes;
 
 /// <summary>
@@ -100,4 +102,10 @@ public sealed record Regime
     /// when null, so the run keys of every other regime are unchanged by its existence.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public Incremental.IncrementalSettings? Incremental { get; init; }
+    /// <summary>FedAvg simulated in process (<see cref="FederatedSettings"/>): the setting's training subset split among
+    /// clients by a Dirichlet label skew, the regime's recipe as the clients' local training; null = centralised. Left out
+    /// of the serialised record when null, so the run keys of every other regime are unchanged by its existence.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public FederatedSettings? Federated { get; init; }
+
 }

@@ -40,6 +40,12 @@ public static class RegimeRegistry
         // F2M (Shi et al. 2021), incremental few-shot learning: both regimes share one protocol (Incremental.IncrementalSettings).
         Register(new Regime { Name = "FSCIL-Base", Description = $"incremental few-shot, standard: cross-entropy base training on classes 0-5, then {FewShotProtocol.Sessions} sessions of {FewShotProtocol.Ways}-way {FewShotProtocol.Shots}-shot, hidden-layer weights fine-tuned without constraint, nearest-class-mean test", Incremental = FewShotProtocol });
         Register(new Regime { Name = "F2M", Description = "incremental few-shot, F2M (Shi et al. 2021): base training on mean + 2 std of the loss over 2 box-noise draws (width 0.01) of the hidden-layer weights, the same sessions projected onto that box around the base weights", Incremental = FewShotProtocol with { Flat = new Incremental.FlatBoxSettings { Bound = 0.01, NoiseSamples = 2 } } });
+        // FedAvg simulated in process (Caldarola et al. 2022): 20 clients, Dirichlet alpha 0.05, 5 per round, 1 local epoch
+        // (FederatedSettings' defaults); the clients' local training is the setting's SGD, SAM (rho 0.05) or ASAM (as above).
+        Register(new Regime { Name = "FedAvg", Description = "FedAvg (McMahan et al. 2017): 20 clients split by a Dirichlet label skew (alpha 0.05), 5 sampled per round, 1 local epoch of the setting's SGD each, sample-weighted average", Federated = new() });
+        Register(new Regime { Name = "FedSAM", Description = "FedSAM (Caldarola et al. 2022): FedAvg whose clients train with SAM, rho 0.05", SamRho = PaperSamRho, Federated = new() });
+        Register(new Regime { Name = "FedASAM", Description = "FedASAM (Caldarola et al. 2022): FedAvg whose clients train with ASAM, rho 0.5, eta 0.01", Optimiser = "asam",
+            OptimiserParameters = new SortedDictionary<string, double>(StringComparer.Ordinal) { ["eta"] = 0.01, ["rho"] = 0.5 }, Federated = new() });
         Register(new Regime { Name = "Base-control", Description = "negative control: Base's recipe on disjoint seeds (seed + 1000)", SeedOffset = 1000 });
     }
 
@@ -68,6 +74,10 @@ public static class RegimeRegistry
             throw new ArgumentException($"Regime '{regime.Name}': SWAD averages the iterates of the setting's own SGD at its own batch and budget; it does not combine with SWA, SAM, another optimiser or a batch or epoch multiplier here.");
         if (regime.Incremental?.Problem() is { } incremental)
             throw new ArgumentException($"Regime '{regime.Name}': {incremental}.");
+        if (regime.Federated?.Problem() is { } federated)
+            throw new ArgumentException($"Regime '{regime.Name}': {federated}.");
+        if (regime.Federated is not null && (regime.Swad is not null || regime.SwaStartFraction > 0))
+            throw new ArgumentException($"Regime '{regime.Name}': FedAvg's global model is the clients' average; it does not combine with SWA or SWAD here.");
         if (string.IsNullOrWhiteSpace(regime.Description))
             throw new ArgumentException($"Regime '{regime.Name}': say what it changes in a description (reproduce list regimes shows it).");
         if (regime.Optimiser is not null && regime.OptimiserParameters is { Count: > 0 } && Optimisers.OptimiserRegistry.Contains(regime.Optimiser)
