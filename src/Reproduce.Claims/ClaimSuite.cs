@@ -22,8 +22,15 @@ public sealed class ClaimSuite
         Settings = settings;
         // The catalogue at this profile: claims restricted to other profiles are not planned, not evaluated and in no family here.
         AllClaims = [.. all.Where(c => c.RunsAt(options.Profile))];
-        Claims = string.IsNullOrEmpty(options.Filter) ? AllClaims : AllClaims.Where(c => c.Id.Contains(options.Filter, StringComparison.Ordinal)).ToList();
+        // A catalogue claim is selected when its id contains the filter; a sweep's cell only when its id starts with it
+        // (the sweep's id, or "<sweep>.<claim>"), so a filter naming a claim never drags in the maps that sweep it.
+        Claims = string.IsNullOrEmpty(options.Filter) ? AllClaims : AllClaims.Where(c => Selects(options.Filter, c)).ToList();
     }
+
+    /// <summary>Whether a --filter selects a claim: a catalogue claim by any part of its id, a sweep's cell by a prefix.</summary>
+    public static bool Selects(string filter, ClaimSpec claim) => claim.Cell is null
+        ? claim.Id.Contains(filter, StringComparison.Ordinal)
+        : claim.Id.StartsWith(filter, StringComparison.Ordinal);
 
     public ReproduceOptions Options { get; }
     public IReadOnlyDictionary<string, SettingSpec> Settings { get; }

@@ -73,7 +73,7 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
          .Append(suite.Options.Alpha).Append(". Significant in the expected direction is reproduced, the other way contradicted (the same evidence either way); a test whose runs miss the claim's premise is 'premise unmet' and counts neither way; a claim of no effect that is not rejected is 'not rejected', never reproduced.</p>");
         Bounds(h, outcomes);
         Families(h, all);
-        Maps(h, all, baselineVerdicts);
+        Maps(h, all);
 
         h.Append("<h2>Figures</h2>");
         var settings = suite.AllClaims.Where(c => outcomes.Any(o => o.ClaimId == c.Id)).SelectMany(c => c.Settings).Distinct().Order().ToList();
@@ -201,11 +201,11 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
     /// second), each cell coloured by its verdict, with the effect as text (<see cref="VerdictMaps"/>) and its figures on
     /// hover. The cell at the catalogue setting's own values is outlined: it re-tests the catalogue claim on its runs.
     /// </summary>
-    private void Maps(StringBuilder h, IReadOnlyList<ClaimOutcome> all, IReadOnlyDictionary<string, string> baselineVerdicts)
+    private void Maps(StringBuilder h, IReadOnlyList<ClaimOutcome> all)
     {
         var panels = VerdictMaps.Build(suite.Sweeps, suite.AllClaims, all, suite.Settings, suite.Options.Profile);
         if (panels.Count == 0) return;
-        h.Append("<h2>Verdict maps</h2><p>Each swept claim re-evaluated over a grid of training budgets (a sweep, claims/sweeps/). A cell is an ordinary claim on copies of the settings with the cell's values: its own runs (10 seeds as the setting says), its own premise check, its own reviewed baseline; the cells of one sweep form one multiple-testing family. Colour: the cell's verdict (green reproduced, red contradicted, yellow inconclusive, grey premise unmet); text: the median paired difference in the claimed direction as a share of the reference median (+ = as the claim says) and the rank-biserial r; outlined: the catalogue setting's own budget.</p>");
+        h.Append("<h2>Verdict maps</h2><p>Each swept claim re-evaluated over a grid of training budgets (a sweep, claims/sweeps/). A cell is an ordinary claim on copies of the settings with the cell's values: its own runs (as many seeds as the setting has at this profile), its own premise check and, for the repository's sweeps, its own reviewed baseline (a sweep started from the command line has none); the cells of one sweep form one multiple-testing family. Colour: the cell's verdict (green reproduced, red contradicted, yellow inconclusive, grey premise unmet; in a 'best' claim green where the claimed regime is significantly better, red where the rival is); text: the median paired difference in the claimed direction as a share of the reference median (+ = as the claim says) and the rank-biserial r; outlined: the catalogue setting's own budget.</p>");
         foreach (var sweep in suite.Sweeps.Where(s => panels.Any(p => p.Sweep == s.Id)))
         {
             h.Append("<h3>").Append(E(sweep.Id)).Append("</h3><p>").Append(E(sweep.Description)).Append("</p>");
@@ -223,7 +223,7 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
                         var cell = panel.At(row, column);
                         if (cell is null) { h.Append("<td class=\"no\">no data</td>"); continue; }
                         string style = cell.IsCatalogueSetting ? " style=\"outline:2px solid #333\"" : "";
-                        h.Append($"<td class=\"{E(cell.Verdict.Split(' ')[0])}\" data-cell=\"{E(VerdictMaps.AxisValue(row) + (column is { } cv ? "," + VerdictMaps.AxisValue(cv) : ""))}\" title=\"{E(cell.Detail)}\"{style}><b>{E(cell.Verdict)}</b><br>{E(cell.Effect)}</td>");
+                        h.Append($"<td class=\"{E(VerdictMaps.ColourClass(cell.Verdict))}\" data-cell=\"{E(VerdictMaps.AxisValue(row) + (column is { } cv ? "," + VerdictMaps.AxisValue(cv) : ""))}\" title=\"{E(cell.Detail)}\"{style}><b>{E(cell.Verdict)}</b><br>{E(cell.Effect)}</td>");
                     }
                     h.Append("</tr>");
                 }

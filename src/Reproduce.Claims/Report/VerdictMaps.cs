@@ -72,6 +72,17 @@ public static class VerdictMaps
         return double.IsNaN(c.RankBiserial) ? share : $"{share} (r {(sign * c.RankBiserial).ToString("0.##", CultureInfo.InvariantCulture)})";
     }
 
+    /// <summary>The report's CSS class for a cell's verdict: a 'best' claim's comparisons ("beats the claimed regime",
+    /// "worse than the claimed regime", "no significant difference") take the colours the forest plot gives them.</summary>
+    public static string ColourClass(string verdict) => verdict switch
+    {
+        Verdicts.LosesTo => "reproduced",
+        Verdicts.Beats => "contradicted",
+        Verdicts.Tie => "inconclusive",
+        Verdicts.NoData => "nodata",
+        _ => verdict.Split(' ')[0],
+    };
+
     public static string AxisValue(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>The setting name a cell's derived setting was made from ("mlp@epochs=12,trainSize=250" → "mlp"; a condition's

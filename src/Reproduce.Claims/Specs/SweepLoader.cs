@@ -7,7 +7,7 @@ namespace Reproduce.Claims.Specs;
 /// Reads and validates claims/sweeps/*.json against the catalogue's claims and settings, and expands a sweep at a
 /// profile into its cells: one derived setting per (setting, cell) and one derived claim per (claim, cell). Every
 /// problem names the sweep's file and JSON path, including a cell whose derived setting breaks a setting rule (e.g. a
-/// batch larger than nothing allows, a model too large): each derived setting profile is validated by the setting
+/// learning rate out of range, a model too large): each derived setting profile is validated by the setting
 /// loader itself (<see cref="SettingLoader.ReadProfile"/>), so a sweep cannot produce a setting no file could.
 /// </summary>
 public static class SweepLoader
@@ -63,16 +63,29 @@ public static class SweepLoader
                     r.Error($"$.claims[{i}]", $"'{c.Id}' is a {c.Kind.ToString().ToLowerInvariant()} claim over {string.Join(", ", c.Settings)}: a sweep keeps all of them or leaves the claim out");
             }
         var axes = ReadAxes(r, root);
+        // A condition or trend compares its settings with each other; a swept field on which they differ would be set to
+        // one value in all of them, and the claim would compare nothing. (None does today; the loader keeps it so.)
+        foreach (var (c, i) in chosen.Select((c, i) => (c, i)).Where(t => t.c.Kind is ClaimKind.Condition or ClaimKind.Trend))
+            foreach (var axis in axes)
+                foreach (var profile in c.Settings.Select(s => settings[s].Profiles.Keys).Aggregate((a, b) => a.Intersect(b).ToList()))
+                    if (c.Settings.Select(s => AxisValue(settings[s].For(profile), axis.Field)).Distinct().Count() > 1)
+                    {
+                        r.Error($"$.claims[{i}]", $"'{c.Id}' compares settings that differ in {axis.Field} at profile {profile}; sweeping {axis.Field} would make them equal");
+                        break;
+                    }
         // The profiles at which every swept claim runs and every swept setting has a setting profile.
         var swept = chosen.SelectMany(c => c.Settings.Where(s => settingNames?.Contains(s) ?? true)).Distinct().ToList();
         var possible = swept.Count == 0 ? [] : swept.Select(s => settings[s].Profiles.Keys).Aggregate((a, b) => a.Intersect(b).ToList())
             .Where(p => chosen.All(c => c.RunsAt(p))).Order(StringComparer.Ordinal).ToList();
         var profiles = r.Get(root, "$", "profiles", false) is null ? null : r.Strings(root, "$", "profiles", allowed: possible);
+        if (errors.Count == 0 && possible.Count == 0)
+            r.Error("$.claims", "no profile runs all these claims with all these settings, so the sweep would never run");
         if (errors.Count > 0) throw new SpecException(errors);
-        var sweep = new SweepSpec { Id = id!, File = file, Description = description, Claims = claimIds!, Settings = settingNames, Axes = axes, Profiles = profiles };
+        // Without "profiles": every profile where it can run, resolved here so that it is never active where it cannot.
+        var sweep = new SweepSpec { Id = id!, File = file, Description = description, Claims = claimIds!, Settings = settingNames, Axes = axes, Profiles = profiles ?? possible };
         // Every cell at every profile the sweep runs at must give valid settings: checked now, so a broken cell is a load
         // error naming the sweep, not a failure hours into a nightly run.
-        foreach (var profile in profiles ?? possible) Expand(sweep, chosen, settings, profile);
+        foreach (var profile in sweep.Profiles!) Expand(sweep, chosen, settings, profile);
         return sweep;
     }
 
@@ -179,6 +192,16 @@ public static class SweepLoader
         using var doc = JsonDocument.Parse(node.ToJsonString());
         return SettingLoader.ReadProfile(r, doc.RootElement, path, setting.Regimes);
     }
+
+    /// <summary>A setting profile's value on an axis (widthFactor: its hidden widths, compared as text).</summary>
+    private static string AxisValue(SettingProfile p, string field) => field switch
+    {
+        "epochs" => p.Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "trainSize" => p.TrainSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "batchSize" => p.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        "learningRate" => p.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+        _ => p.Model.ToJson(),
+    };
 
     /// <summary>The setting profile's JSON as in a setting file and in a run's canonical JSON (web defaults: camelCase).</summary>
     private static readonly JsonSerializerOptions SettingProfileJson = new(JsonSerializerDefaults.Web);

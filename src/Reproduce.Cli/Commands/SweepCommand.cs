@@ -15,7 +15,8 @@ namespace Reproduce.Cli.Commands;
 /// from the command line. The sweep is written as &lt;output&gt;/sweeps/&lt;name&gt;.json (the same format as
 /// claims/sweeps/, so `run` and `report` on that folder resume and re-render it), then its cells are planned, trained
 /// (only what the store lacks), evaluated and reported; the map is printed. Its cells have no reviewed baselines, so
-/// the exit code reports failed runs only (0 or 1; 2 for bad input).
+/// the exit code reports failed runs only (0 or 1; 2 for bad input). The folder's report.html and report.md are then
+/// the sweep's (its cells only): `reproduce report` on the folder renders the whole catalogue again, maps included.
 /// </summary>
 internal static class SweepCommand
 {
@@ -37,6 +38,12 @@ internal static class SweepCommand
         var options = CommonOptions.Load(parse);
         string claim = parse.GetValue(Claim)!;
         string id = parse.GetValue(Name) ?? $"cli-{claim}";
+        // The id names a file in <output>/sweeps/ and prefixes every cell's id: the claims' own rule, checked before any path is built.
+        if (!System.Text.RegularExpressions.Regex.IsMatch(id, "^[a-z0-9][a-z0-9-]*$"))
+            throw new ArgumentException($"--name: '{id}' must be lower-case letters, digits and dashes (it names <output>/sweeps/{id}.json and prefixes each cell's id).");
+        // The sweep selects its own cells; a --filter would select something else.
+        if (parse.GetValue(CommonOptions.Filter) is not null)
+            throw new ArgumentException("--filter does not apply to sweep: it runs exactly the sweep's cells (use `reproduce run --filter <sweep-id>` on the folder afterwards).");
         var axes = new JsonObject();
         foreach (var text in parse.GetValue(Axis) ?? [])
         {
@@ -47,7 +54,7 @@ internal static class SweepCommand
             var values = new JsonArray();
             foreach (var v in text[(eq + 1)..].Split(',', StringSplitOptions.TrimEntries))
             {
-                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x)) throw new ArgumentException($"--axis {field}: '{v}' is not a number.");
+                if (!double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out double x) || !double.IsFinite(x)) throw new ArgumentException($"--axis {field}: '{v}' is not a number.");
                 values.Add(x == Math.Floor(x) && Math.Abs(x) < int.MaxValue ? JsonValue.Create((int)x) : JsonValue.Create(x));
             }
             axes[field] = values;

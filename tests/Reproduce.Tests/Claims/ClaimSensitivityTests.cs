@@ -88,10 +88,13 @@ public class ClaimSensitivityTests
 
     private static Baseline Reviewed(string claim) => new BaselineStore(Repository.Path("baselines")).Read(DefaultProfileSession.Profile, claim)!;
 
-    /// <summary>Re-evaluates every claim (so the families are complete) from <paramref name="results"/>; returns one claim's snapshot.</summary>
+    /// <summary>Re-evaluates one claim from <paramref name="results"/> with every member of its family (the evaluator's own
+    /// contract: a selected claim's family is evaluated whole, so its adjustment is the full run's), and returns its snapshot.
+    /// Only the family, not the whole catalogue: the outcome is the same, at a fraction of the cost per case.</summary>
     private static Baseline Reevaluate(DefaultProfileSession.Session s, string claim, ResultSnapshot results, IReadOnlyList<ClaimSpec>? claims = null)
     {
-        var outcomes = new ClaimEvaluator(results, s.Suite.Settings, DefaultProfileSession.Profile, s.Suite.Options.Alpha).Evaluate(claims ?? s.Suite.AllClaims);
+        var catalogue = claims ?? s.Suite.AllClaims;
+        var outcomes = new ClaimEvaluator(results, s.Suite.Settings, DefaultProfileSession.Profile, s.Suite.Options.Alpha).Evaluate([catalogue.Single(c => c.Id == claim)], catalogue);
         return BaselineStore.FromOutcome(outcomes.Single(o => o.ClaimId == claim), s.Provenance.CodeVersion, s.Provenance.Environment);
     }
 

@@ -45,6 +45,14 @@ public class CommandLineTests
             Assert.That(bad.Code, Is.EqualTo(2), bad.Err);
             Assert.That(bad.Err, Does.Contain("cli-c01-wd-fisher-rao.json: $.axes.momentum: unknown axis"));
             Assert.That(Directory.Exists(Path.Combine(folder, "sweeps")) ? Directory.GetFiles(Path.Combine(folder, "sweeps")) : [], Is.Empty, "a rejected sweep is not kept");
+            var badName = Run("sweep", "c01-wd-fisher-rao", "--axis", "epochs=2", "--name", "../x", "--profile", "smoke", "--output", folder);
+            Assert.That(badName.Code, Is.EqualTo(2));
+            Assert.That(badName.Err, Does.Contain("--name: '../x' must be lower-case"));
+            var filtered = Run("sweep", "c01-wd-fisher-rao", "--axis", "epochs=2", "--filter", "c01", "--profile", "smoke", "--output", folder);
+            Assert.That(filtered.Code, Is.EqualTo(2));
+            Assert.That(filtered.Err, Does.Contain("--filter does not apply to sweep"));
+            var infinite = Run("sweep", "c01-wd-fisher-rao", "--axis", "learningRate=Infinity", "--profile", "smoke", "--output", folder);
+            Assert.That((infinite.Code, infinite.Err.Trim()), Is.EqualTo((2, "error: --axis learningRate: 'Infinity' is not a number.")));
             var notANumber = Run("sweep", "c01-wd-fisher-rao", "--axis", "epochs=2,x", "--profile", "smoke", "--output", folder);
             Assert.That((notANumber.Code, notANumber.Err.Trim()), Is.EqualTo((2, "error: --axis epochs: 'x' is not a number.")));
 

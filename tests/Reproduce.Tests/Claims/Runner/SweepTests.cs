@@ -42,7 +42,16 @@ public class SweepTests
                     Id = "x", File = "x.json", Statement = "", Source = new ClaimSource("", "", null), Kind = ClaimKind.Comparison, Settings = [setting.Name],
                     Reference = setting.Regimes[0], Metrics = ["train_loss"], Direction = "higher", Test = "wilcoxon-signed-rank", Family = "controls", Support = "none",
                 };
-                var sweep = new SweepSpec { Id = "identity", File = "identity.json", Claims = ["x"], Axes = [new SweepAxis("epochs", [original.Epochs])] };
+                // Every axis at its identity at once: the setting's own epochs, train size, batch, learning rate, width x 1.
+                var sweep = new SweepSpec { Id = "identity", File = "identity.json", Claims = ["x"], Axes = [new SweepAxis("epochs", [original.Epochs]), new SweepAxis("trainSize", [original.TrainSize])] };
+                var widths = new SweepSpec { Id = "identity", File = "identity.json", Claims = ["x"], Axes = [new SweepAxis("widthFactor", [1]), new SweepAxis("learningRate", [original.LearningRate])] };
+                var batch = new SweepSpec { Id = "identity", File = "identity.json", Claims = ["x"], Axes = [new SweepAxis("batchSize", [original.BatchSize])] };
+                foreach (var other in new[] { widths, batch })
+                {
+                    var otherCopy = SweepLoader.Expand(other, [claim], settings, profile).Settings.Values.Single().For(profile);
+                    Assert.That(new RunSpec("d", profile, otherCopy, Reproduce.Training.Regimes.RegimeRegistry.Get(setting.Regimes[0]), 3).Key,
+                        Is.EqualTo(new RunSpec(setting.Name, profile, original, Reproduce.Training.Regimes.RegimeRegistry.Get(setting.Regimes[0]), 3).Key), $"{setting.Name} at {profile}: {other.Axes[0].Field}");
+                }
                 var (derived, cells) = SweepLoader.Expand(sweep, [claim], settings, profile);
                 var copy = derived.Values.Single().For(profile);
                 var regime = Reproduce.Training.Regimes.RegimeRegistry.Get(setting.Regimes[0]);
@@ -97,8 +106,12 @@ public class SweepTests
         var identityKeys = plan.Runs.Where(r => r.Setting == identity.Settings[0]).Select(r => r.Key).ToList();
         Assert.That(plan.Runs.Count, Is.EqualTo(catalogueKeys.Count + 3 * 2 * 3));
         Assert.That(identityKeys, Is.Empty, "its runs are the catalogue's, planned once under the catalogue setting's name");
-        Assert.That(tiny.Load(filter: "v1.").Plan().Runs.Where(r => r.Setting.StartsWith("tiny@epochs=2,trainSize=120", StringComparison.Ordinal)).Select(r => r.Key),
-            Is.SubsetOf(catalogueKeys), "selected alone, the identity cell plans exactly the catalogue's keys");
+        var alone = tiny.Load(filter: "v1.").Plan().Runs.Where(r => r.Setting.StartsWith("tiny@epochs=2,trainSize=120", StringComparison.Ordinal)).Select(r => r.Key).ToList();
+        Assert.That(alone, Has.Count.EqualTo(2 * 3));
+        Assert.That(alone, Is.SubsetOf(catalogueKeys), "selected alone, the identity cell plans exactly the catalogue's keys");
+        // A filter naming a claim selects the catalogue claim, not the cells that sweep it; the sweep's id selects its cells.
+        Assert.That(tiny.Load(filter: "t1-wd").Claims.Select(c => c.Id), Is.EqualTo(new[] { "t1-wd" }));
+        Assert.That(tiny.Load(filter: "v1").Claims.Select(c => c.Id), Is.EqualTo(cells.Select(c => c.Id)));
 
         // Train and evaluate: the catalogue's verdicts and adjusted p's are those of the suite without the map.
         string output = Path.Combine(tiny.Root, "out");
@@ -160,6 +173,7 @@ public class SweepTests
         yield return Case("unknown field", """{ "id": "v1", "claims": ["t1-wd"], "axes": { "epochs": [2] }, "seeds": 3 }""", "v1.json: $.seeds: unknown field");
         yield return Case("cell breaks a setting rule", """{ "id": "v1", "claims": ["t1-wd"], "axes": { "learningRate": [1000] } }""",
             "v1.json: $.axes<cell learningRate=1000; setting tiny; profile smoke>.learningRate: 1000 is outside [1E-12, 100]");
+        yield return Case("a profile none of its claims run at", """{ "id": "v1", "claims": ["t1-wd"], "axes": { "epochs": [2] }, "profiles": ["nightly"] }""", "v1.json: $.profiles[0]: unknown value 'nightly'; valid: smoke");
         yield return Case("setting no claim trains", """{ "id": "v1", "claims": ["t1-wd"], "settings": ["cnn"], "axes": { "epochs": [2] } }""", "v1.json: $.settings[0]: unknown value 'cnn'; valid: tiny");
     }
 

@@ -36,6 +36,7 @@ public class HostReadTests
         ["src/Reproduce.Training/Trainer.cs"] = (1, "the epoch's step losses, copied with .cpu() first"),
         ["src/Reproduce.Training/Data/CropAndFlip.cs"] = (3, "offsets and flips drawn by the CPU generator into CPU tensors"),
         ["src/Reproduce.Training/Data/Functions2D.cs"] = (1, "points drawn by the CPU generator into a CPU tensor"),
+        ["src/Reproduce.Training/Federated/FederatedTrainer.cs"] = (1, "the training labels for the client split, copied with .cpu() first"),
         // Benchmarks build their own CPU tensors and never take a device.
         ["src/Reproduce.Cli/Bench/HessianBenchmark.cs"] = (2, "CPU benchmark inputs written to files"),
     };
