@@ -9,17 +9,18 @@ using Reproduce.Training.Regimes;
 namespace Reproduce.Cli.Commands;
 
 /// <summary>
-/// reproduce list [claims|metrics|regimes|optimisers]: the claims, what they compare, and their reviewed baseline
-/// verdict at the profile (the default); or what claims and settings may name, read from the registries: metrics
-/// with their family, kind, better direction and parameters, regimes, optimisers with their own parameters.
+/// reproduce list [claims|metrics|regimes|optimisers|sweeps]: the claims, what they compare, and their reviewed baseline
+/// verdict at the profile (the default; a sweep's cells carry their sweep); or what claims and settings may name, read
+/// from the registries: metrics with their family, kind, better direction and parameters, regimes, optimisers with their
+/// own parameters; or the verdict maps at the profile with their claims, axes and cells.
 /// </summary>
 internal static class ListCommand
 {
-    public static readonly IReadOnlyList<string> Subjects = ["claims", "metrics", "regimes", "optimisers"];
+    public static readonly IReadOnlyList<string> Subjects = ["claims", "metrics", "regimes", "optimisers", "sweeps"];
 
     public static Command Create()
     {
-        var subject = new Argument<string>("what") { Description = "claims (default) | metrics | regimes | optimisers.", DefaultValueFactory = _ => "claims" };
+        var subject = new Argument<string>("what") { Description = "claims (default) | metrics | regimes | optimisers | sweeps.", DefaultValueFactory = _ => "claims" };
         subject.AcceptOnlyFromAmong([.. Subjects]);
         var command = new Command("list", "List the claims with their settings, regimes, metrics and baseline verdicts; or the metrics, regimes or optimisers they may name.") { subject };
         CommonOptions.AddTo(command);
@@ -33,11 +34,12 @@ internal static class ListCommand
                 case "optimisers": Optimisers(json); return 0;
             }
             var suite = ClaimSuite.Load(CommonOptions.Load(parse));
+            if (parse.GetValue(subject) == "sweeps") { Sweeps(suite, json); return 0; }
             var baselines = new BaselineStore(suite.Options.Resolve(suite.Options.BaselinesFolder));
             var rows = suite.Claims.Select(c => new
             {
                 id = c.Id, kind = c.Kind.ToString().ToLowerInvariant(), settings = c.Settings, reference = c.Reference, regimes = c.Regimes,
-                metrics = c.Metrics, direction = c.Direction, family = c.Family, support = c.Support,
+                metrics = c.Metrics, direction = c.Direction, family = c.Family, support = c.Support, sweep = c.Cell?.Sweep,
                 baseline = baselines.Read(suite.Options.Profile, c.Id)?.Verdict ?? "none", statement = c.Statement,
             }).ToList();
             if (json) Console.WriteLine(JsonSerializer.Serialize(rows, BaselineStore.Json));
@@ -48,6 +50,21 @@ internal static class ListCommand
             return 0;
         });
         return command;
+    }
+
+    /// <summary>One row per sweep active at the suite's profile: its claims, axes, cells and where it was defined.</summary>
+    public static void Sweeps(ClaimSuite suite, bool json)
+    {
+        var rows = suite.Sweeps.Select(w => new
+        {
+            id = w.Id, claims = w.Claims, settings = w.Settings, axes = w.Axes.ToDictionary(a => a.Field, a => a.Values),
+            cells = suite.AllClaims.Count(c => c.Cell?.Sweep == w.Id), family = w.Family, local = w.Local, file = w.File, description = w.Description,
+        }).ToList();
+        if (json) Console.WriteLine(JsonSerializer.Serialize(rows, BaselineStore.Json));
+        else
+            foreach (var r in rows)
+                Console.WriteLine($"{r.id,-28} {string.Join(",", r.claims),-48} {string.Join(" x ", r.axes.Select(a => $"{a.Key} [{string.Join(", ", a.Value.Select(v => v.ToString("R", System.Globalization.CultureInfo.InvariantCulture)))}]")),-48} {r.cells} cells{(r.local ? " (local)" : "")}");
+        Console.Error.WriteLine($"{rows.Count} sweeps at profile {suite.Options.Profile}.");
     }
 
     /// <summary>One row per registered metric, in registry order.</summary>

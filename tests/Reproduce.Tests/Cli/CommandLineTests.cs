@@ -65,6 +65,13 @@ public class CommandLineTests
             Assert.That(report.Code, Is.EqualTo(0), report.Err);
             Assert.That(File.ReadAllText(Path.Combine(folder, "report.md")), Does.Contain("**cli-c01-wd-fisher-rao: c01-wd-fisher-rao**"));
             Assert.That(Directory.GetFiles(Repository.Path("baselines", "smoke"), "cli-*"), Is.Empty, "a command-line sweep writes no received baselines");
+            // `list sweeps` on the folder names it (local, 2 cells); `list` marks its cells with their sweep.
+            var sweeps = Run("list", "sweeps", "--json", "--profile", "smoke", "--output", folder);
+            Assert.That(sweeps.Code, Is.EqualTo(0), sweeps.Err);
+            var local = JsonDocument.Parse(sweeps.Out).RootElement.EnumerateArray().Single(e => e.GetProperty("id").GetString() == "cli-c01-wd-fisher-rao");
+            Assert.That((local.GetProperty("cells").GetInt32(), local.GetProperty("local").GetBoolean()), Is.EqualTo((2, true)));
+            var listed = Run("list", "--json", "--profile", "smoke", "--output", folder, "--filter", "cli-c01");
+            Assert.That(JsonDocument.Parse(listed.Out).RootElement.EnumerateArray().Select(e => e.GetProperty("sweep").GetString()), Is.EqualTo(new[] { "cli-c01-wd-fisher-rao", "cli-c01-wd-fisher-rao" }));
         }
         finally { Directory.Delete(folder, recursive: true); }
     }
