@@ -17,7 +17,7 @@ public sealed record IncrementalSettings
     /// <summary>Training samples per new class (the paper: 5-shot).</summary>
     public required int Shots { get; init; }
     /// <summary>Epochs of each session; one epoch is one step on the whole session (Ways x Shots samples), the batch the
-    /// code's prototype loss reshapes by shots.</summary>
+    /// code's prototype loss reshapes by shots. 0 = no fine-tuning: the session adds its prototypes from the base model.</summary>
     public required int SessionEpochs { get; init; }
     /// <summary>The sessions' SGD (the code's incremental config: lr 0.01, momentum 0.9, weight decay 5e-4).</summary>
     public required double SessionLearningRate { get; init; }
@@ -41,8 +41,9 @@ public sealed record IncrementalSettings
     /// <summary>What is wrong with these settings, or null.</summary>
     public string? Problem()
     {
-        if (BaseClasses < 2 || Sessions < 1 || Ways < 1 || Shots < 1 || SessionEpochs < 1)
-            return "incremental few-shot: at least 2 base classes, 1 session, 1 way, 1 shot and 1 session epoch";
+        // 0 session epochs is the no-fine-tuning reference (FSCIL-Frozen): each session only adds its prototypes.
+        if (BaseClasses < 2 || Sessions < 1 || Ways < 1 || Shots < 1 || SessionEpochs < 0)
+            return "incremental few-shot: at least 2 base classes, 1 session, 1 way and 1 shot, and session epochs >= 0 (0 = prototypes only)";
         if (!(SessionLearningRate > 0 && double.IsFinite(SessionLearningRate)) || !(SessionMomentum >= 0) || !(SessionWeightDecay >= 0))
             return "incremental few-shot: the session learning rate must be positive and finite, momentum and weight decay >= 0";
         return Flat?.Problem();

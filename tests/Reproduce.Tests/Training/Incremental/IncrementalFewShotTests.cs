@@ -261,5 +261,11 @@ public class IncrementalFewShotTests
             a.BaseAccuracy.SequenceEqual(b.BaseAccuracy) && a.SeenAccuracy.SequenceEqual(b.SeenAccuracy) && a.MaxDrift.SequenceEqual(b.MaxDrift)));
         Assert.That(flat.BaseAccuracy.Count, Is.EqualTo(3));
         Assert.That(double.IsNaN(flat.NovelAccuracy[0]) && !double.IsNaN(flat.NovelAccuracy[2]), Is.True);
+        // FSCIL-Frozen's sessions (0 epochs): prototypes only, so the weights never move and the base-class accuracy is
+        // exactly the frozen model's that every record carries beside its own.
+        var frozen = IncrementalFewShot.RunSessions(model, train, test, RegimeRegistry.Get("FSCIL-Frozen").Incremental!, 9);
+        Assert.That(frozen.MaxDrift.All(d => d == 0), Is.True);
+        Assert.That(frozen.BaseAccuracy, Is.EqualTo(frozen.FrozenBaseAccuracy));
+        Assert.That(frozen.FrozenBaseAccuracy, Is.EqualTo(plain.FrozenBaseAccuracy), "the frozen reference is the same whatever the sessions do");
     }
 }
