@@ -58,6 +58,11 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
     /// <summary>Values of a metric by seed for (setting, regime), from the runs planned for this profile's setting profile.</summary>
     private Dictionary<int, double> Values(string setting, string regime, string metric, out int diverged) => planned.Values(setting, regime, metric, out diverged);
 
+    /// <summary>Whether a setting's fit is judged by the all-class train accuracy: a classification setting that trains
+    /// Base (regression fits are judged by the loss; a setting without Base, e.g. incremental few-shot fitting 6 of 10
+    /// classes, states its own fit premise in its claims).</summary>
+    private bool FitIsTrainAccuracy(string setting) => !settings[setting].For(profile).IsRegression && settings[setting].Regimes.Contains("Base");
+
     private ClaimOutcome EvaluateOne(ClaimSpec claim)
     {
         var comparisons = new List<ComparisonOutcome>();
@@ -72,8 +77,7 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
             // Regression settings have no accuracy: their fit is judged by the train loss, which the report shows. A setting
             // that trains no Base (incremental few-shot: its regimes fit a subset of the classes, so the 10-class train
             // accuracy says nothing) has no Base fit to judge: its claims state their own fit premise.
-            bool judged = !settings[setting].For(profile).IsRegression && settings[setting].Regimes.Contains("Base");
-            convergence.Add(new Convergence(setting, medAcc, medLoss, !judged || medAcc >= ConvergedTrainAccuracy));
+            convergence.Add(new Convergence(setting, medAcc, medLoss, !FitIsTrainAccuracy(setting) || medAcc >= ConvergedTrainAccuracy));
             switch (claim.Kind)
             {
                 case ClaimKind.Comparison:
@@ -416,7 +420,7 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
                 + string.Join("; ", outcome.Comparisons.SelectMany(c => c.PremiseFailures).Concat(outcome.Correlations.SelectMany(c => c.PremiseFailures)).Distinct());
         if (!outcome.AllConverged) outcome.VerdictNote += "; computed on runs that did not reach 99% train accuracy (Base)";
         // Only where the all-class train accuracy measures the fit (a setting that trains Base; see the convergence above).
-        var unconverged = outcome.Comparisons.Where(c => !settings.TryGetValue(c.RegimeSetting, out var s) || s.Regimes.Contains("Base"))
+        var unconverged = outcome.Comparisons.Where(c => !settings.ContainsKey(c.RegimeSetting) || FitIsTrainAccuracy(c.RegimeSetting))
             .SelectMany(c => new[] { (c.Setting, c.Reference, c.ReferenceTrainAccuracy), (c.Setting, c.Regime, c.RegimeTrainAccuracy) })
             .Where(t => t.Item3 < ConvergedTrainAccuracy && t.Item2 != "Base").Distinct().ToList();
         var fits = outcome.Comparisons.Where(c => !double.IsNaN(c.RegimeTrainLoss) || !double.IsNaN(c.ReferenceTrainLoss)).ToList();

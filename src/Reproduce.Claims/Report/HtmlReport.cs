@@ -176,21 +176,17 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
         var rates = NullSimulation.Run(outcomes, suite.Options.Alpha).ToDictionary(r => r.Family);
         var detectable = DetectableEffect.Run(outcomes, suite.Options.Alpha).ToDictionary(r => r.Family);
         var shown = outcomes.Select(o => o.ClaimId).ToHashSet();
-        foreach (var family in ClaimFamilies.All)
+        // The catalogue's families, then each sweep's (its cells, adjusted together): one row each, the same columns.
+        var families = ClaimFamilies.All.Select(f => (f.Name, f.Description, Members: suite.AllClaims.Where(c => c.Family == f.Name).ToList(), Sweep: (SweepSpec?)null))
+            .Concat(suite.Sweeps.Select(w => (Name: w.Family, Description: $"The cells of verdict map {w.Id}, adjusted together (the map's false discovery rate). {w.Description}",
+                Members: suite.AllClaims.Where(c => c.Family == w.Family).ToList(), Sweep: (SweepSpec?)w)));
+        foreach (var (name, description, members, sweep) in families)
         {
-            var members = suite.AllClaims.Where(c => c.Family == family.Name).ToList();
             if (members.Count == 0 || !members.Any(m => shown.Contains(m.Id))) continue;
             int tests = outcomes.Where(o => members.Any(m => m.Id == o.ClaimId)).Sum(o => o.Comparisons.Count + o.Correlations.Count);
-            h.Append($"<tr data-family=\"{E(family.Name)}\"><td>{E(family.Name)}</td><td>{E(family.Description)}</td><td>{E(string.Join(", ", members.Select(m => m.Id)))}</td><td>{tests}</td><td>{(rates.TryGetValue(family.Name, out var rate) ? $"{rate.Rate:P1} of {rate.Simulations}" : "")}</td>"
-                + $"<td>{(detectable.TryGetValue(family.Name, out var mde) ? E($"{FamilyDetectableEffect.Describe(mde.AllTrue)} / {FamilyDetectableEffect.Describe(mde.OneTrue)}") : "")}</td></tr>");
-        }
-        foreach (var sweep in suite.Sweeps)
-        {
-            var members = suite.AllClaims.Where(c => c.Family == sweep.Family).ToList();
-            if (!members.Any(m => shown.Contains(m.Id))) continue;
-            int tests = outcomes.Where(o => members.Any(m => m.Id == o.ClaimId)).Sum(o => o.Comparisons.Count + o.Correlations.Count);
-            h.Append($"<tr data-family=\"{E(sweep.Family)}\"><td>{E(sweep.Family)}</td><td>{E($"The cells of verdict map {sweep.Id}, adjusted together (the map's false discovery rate). {sweep.Description}")}</td><td>{members.Count} cells of {E(string.Join(", ", sweep.Claims))}</td><td>{tests}</td><td>{(rates.TryGetValue(sweep.Family, out var rate) ? $"{rate.Rate:P1} of {rate.Simulations}" : "")}</td>"
-                + $"<td>{(detectable.TryGetValue(sweep.Family, out var mde) ? E($"{FamilyDetectableEffect.Describe(mde.AllTrue)} / {FamilyDetectableEffect.Describe(mde.OneTrue)}") : "")}</td></tr>");
+            string memberText = sweep is null ? string.Join(", ", members.Select(m => m.Id)) : $"{members.Count} cells of {string.Join(", ", sweep.Claims)}";
+            h.Append($"<tr data-family=\"{E(name)}\"><td>{E(name)}</td><td>{E(description)}</td><td>{E(memberText)}</td><td>{tests}</td><td>{(rates.TryGetValue(name, out var rate) ? $"{rate.Rate:P1} of {rate.Simulations}" : "")}</td>"
+                + $"<td>{(detectable.TryGetValue(name, out var mde) ? E($"{FamilyDetectableEffect.Describe(mde.AllTrue)} / {FamilyDetectableEffect.Describe(mde.OneTrue)}") : "")}</td></tr>");
         }
         h.Append("</table><p>False-positive rate: the share of 1000 simulated data sets, built from the stored values with each seed's paired difference given a random sign (and y permuted in correlations), in which the family's two-sided tests adjusted by Benjamini-Yekutieli reject at least once. Nothing is going on in them, so this is the family's error rate; it must be at most alpha. "
             + "Minimum detectable effect: the smallest standardised mean of the per-seed paired differences (Cohen's d_z) that the family's rule (exact two-sided signed-rank, Benjamini-Yekutieli over the family's tests, the observed sign) detects with 80% power at 10 seeds, by 1000 simulations with normal differences: when every comparison of the family carries that effect, and when only one does; '> 4' = not within d 4 (Evaluation/DetectableEffect.cs).</p>");

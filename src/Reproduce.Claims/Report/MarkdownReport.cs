@@ -60,23 +60,29 @@ public static class MarkdownReport
                 s.AppendLine($"| {id} | {b.Setting} | {b.Regime} | {b.Metric} | {b.Interval} | {string.Join(", ", b.Seeds.Select((seed, i) => $"{seed}: {b.Values[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"))} | "
                     + $"{(b.OutsideSeeds.Count == 0 ? "none" : string.Join(" ", b.OutsideSeeds))} | {b.Verdict} |");
         }
-        if (maps is { Count: > 0 })
+        if (maps is { Count: > 0 }) s.Append(Maps(maps));
+        return s.ToString();
+    }
+
+    /// <summary>The verdict maps as Markdown: the "## Verdict maps" section, one grid per swept test (what the report
+    /// ends with, and what `reproduce sweep` prints).</summary>
+    public static string Maps(IReadOnlyList<VerdictMapPanel> maps)
+    {
+        var s = new StringBuilder();
+        s.AppendLine();
+        s.AppendLine("## Verdict maps");
+        s.AppendLine();
+        s.AppendLine("Each swept claim over a grid of budgets (claims/sweeps/): a cell is the claim re-run and re-tested on copies of its settings with the cell's values (its own runs, premise check and baseline; one multiple-testing family per sweep). Each cell: verdict, and the median paired difference in the claimed direction as a share of the reference median (+ = as the claim says) with the rank-biserial r. * = the catalogue setting's own budget.");
+        foreach (var panel in maps)
         {
             s.AppendLine();
-            s.AppendLine("## Verdict maps");
+            s.AppendLine($"**{panel.Sweep}: {panel.Claim}**: {panel.Test}");
             s.AppendLine();
-            s.AppendLine("Each swept claim over a grid of budgets (claims/sweeps/): a cell is the claim re-run and re-tested on copies of its settings with the cell's values (its own runs, premise check and baseline; one multiple-testing family per sweep). Each cell: verdict, and the median paired difference in the claimed direction as a share of the reference median (+ = as the claim says) with the rank-biserial r. * = the catalogue setting's own budget.");
-            foreach (var panel in maps)
-            {
-                s.AppendLine();
-                s.AppendLine($"**{panel.Sweep}: {panel.Claim}**: {panel.Test}");
-                s.AppendLine();
-                var columns = panel.ColumnAxis is null ? [(double?)null] : panel.Columns.Select(c => (double?)c).ToList();
-                s.AppendLine($"| {(panel.ColumnAxis is null ? panel.RowAxis : $"{panel.RowAxis} \\ {panel.ColumnAxis}")} | {string.Join(" | ", columns.Select(c => c is { } v ? VerdictMaps.AxisValue(v) : "verdict"))} |");
-                s.AppendLine($"| --- | {string.Join(" | ", columns.Select(_ => "---"))} |");
-                foreach (var row in panel.Rows)
-                    s.AppendLine($"| {VerdictMaps.AxisValue(row)} | {string.Join(" | ", columns.Select(c => panel.At(row, c) is { } cell ? $"{cell.Verdict} {cell.Effect}{(cell.IsCatalogueSetting ? " *" : "")}" : "no data"))} |");
-            }
+            var columns = panel.ColumnAxis is null ? [(double?)null] : panel.Columns.Select(c => (double?)c).ToList();
+            s.AppendLine($"| {(panel.ColumnAxis is null ? panel.RowAxis : $"{panel.RowAxis} \\ {panel.ColumnAxis}")} | {string.Join(" | ", columns.Select(c => c is { } v ? VerdictMaps.AxisValue(v) : "verdict"))} |");
+            s.AppendLine($"| --- | {string.Join(" | ", columns.Select(_ => "---"))} |");
+            foreach (var row in panel.Rows)
+                s.AppendLine($"| {VerdictMaps.AxisValue(row)} | {string.Join(" | ", columns.Select(c => panel.At(row, c) is { } cell ? $"{cell.Verdict} {cell.Effect}{(cell.IsCatalogueSetting ? " *" : "")}" : "no data"))} |");
         }
         return s.ToString();
     }

@@ -100,14 +100,6 @@ public static class VerdictMaps
     private static bool IsCatalogueValue(IReadOnlyDictionary<string, SettingSpec> settings, string derivedSetting, SweepCell cell, string profile)
     {
         if (!settings.TryGetValue(derivedSetting.Split('@')[0], out var setting) || !setting.Profiles.TryGetValue(profile, out var p)) return false;
-        return cell.Values.All(v => v.Field switch
-        {
-            "epochs" => p.Epochs == v.Value,
-            "trainSize" => p.TrainSize == v.Value,
-            "batchSize" => p.BatchSize == v.Value,
-            "learningRate" => p.LearningRate == v.Value,
-            "widthFactor" => v.Value == 1,
-            _ => false,
-        });
+        return cell.Values.All(v => SweepAxes.OwnValue(p, v.Field) == v.Value);
     }
 }

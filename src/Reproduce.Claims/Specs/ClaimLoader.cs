@@ -44,7 +44,7 @@ public static class ClaimLoader
         var id = r.String(root, "$", "id");
         if (id is not null)
         {
-            if (!System.Text.RegularExpressions.Regex.IsMatch(id, "^[a-z0-9][a-z0-9-]*$")) r.Error("$.id", $"'{id}' must be lower-case letters, digits and dashes");
+            if (!ClaimSpec.IsValidId(id)) r.Error("$.id", $"'{id}' must be lower-case letters, digits and dashes");
             else if (Path.GetFileNameWithoutExtension(file) != id) r.Error("$.id", $"'{id}' must equal the file name ('{Path.GetFileNameWithoutExtension(file)}')");
         }
         var statement = r.String(root, "$", "statement");

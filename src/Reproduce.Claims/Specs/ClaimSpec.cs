@@ -37,6 +37,9 @@ public sealed record ClaimSource(string Paper, string Location, int? ProtocolCla
 public sealed record ClaimSpec
 {
     public static readonly IReadOnlyList<string> Supports = ["strong", "moderate", "weak", "none"];
+
+    /// <summary>The ids of claims and sweeps: lower-case letters, digits and dashes (they name files and prefix cell ids).</summary>
+    public static bool IsValidId(string id) => System.Text.RegularExpressions.Regex.IsMatch(id, "^[a-z0-9][a-z0-9-]*$");
     /// <summary>wilcoxon-signed-rank: paired by seed over per-run values; model-permutation: the paired permutation test
     /// over models for per-group metrics, whose per-seed values share models (Statistics.ModelPermutationTest);
     /// kendall-tau: correlations.</summary>

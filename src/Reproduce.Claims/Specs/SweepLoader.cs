@@ -41,7 +41,7 @@ public static class SweepLoader
         var id = r.String(root, "$", "id");
         if (id is not null)
         {
-            if (!System.Text.RegularExpressions.Regex.IsMatch(id, "^[a-z0-9][a-z0-9-]*$")) r.Error("$.id", $"'{id}' must be lower-case letters, digits and dashes");
+            if (!ClaimSpec.IsValidId(id)) r.Error("$.id", $"'{id}' must be lower-case letters, digits and dashes");
             else if (Path.GetFileNameWithoutExtension(file) != id) r.Error("$.id", $"'{id}' must equal the file name ('{Path.GetFileNameWithoutExtension(file)}')");
         }
         var description = r.String(root, "$", "description", required: false) ?? "";
@@ -193,15 +193,10 @@ public static class SweepLoader
         return SettingLoader.ReadProfile(r, doc.RootElement, path, setting.Regimes);
     }
 
-    /// <summary>A setting profile's value on an axis (widthFactor: its hidden widths, compared as text).</summary>
-    private static string AxisValue(SettingProfile p, string field) => field switch
-    {
-        "epochs" => p.Epochs.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "trainSize" => p.TrainSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "batchSize" => p.BatchSize.ToString(System.Globalization.CultureInfo.InvariantCulture),
-        "learningRate" => p.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-        _ => p.Model.ToJson(),
-    };
+    /// <summary>A setting profile's value on an axis as text, for comparing settings: its own value (<see cref="SweepAxes.OwnValue"/>),
+    /// or for widthFactor its model (a factor is relative; the widths it scales are what differ).</summary>
+    private static string AxisValue(SettingProfile p, string field) =>
+        field == "widthFactor" ? p.Model.ToJson() : SweepAxes.OwnValue(p, field).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>The setting profile's JSON as in a setting file and in a run's canonical JSON (web defaults: camelCase).</summary>
     private static readonly JsonSerializerOptions SettingProfileJson = new(JsonSerializerDefaults.Web);

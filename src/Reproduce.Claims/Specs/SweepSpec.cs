@@ -16,6 +16,18 @@ public static class SweepAxes
     /// </summary>
     public static readonly IReadOnlyList<string> Names = ["epochs", "trainSize", "batchSize", "learningRate", "widthFactor"];
 
+    /// <summary>A setting profile's own value on an axis, the value at which a cell re-tests the catalogue setting itself
+    /// (widthFactor: 1, the profile's own widths).</summary>
+    public static double OwnValue(SettingProfile profile, string axis) => axis switch
+    {
+        "epochs" => profile.Epochs,
+        "trainSize" => profile.TrainSize,
+        "batchSize" => profile.BatchSize,
+        "learningRate" => profile.LearningRate,
+        "widthFactor" => 1,
+        _ => throw new ArgumentException($"unknown sweep axis '{axis}'", nameof(axis)),
+    };
+
     /// <summary>The axes whose values are counts (integers at least 1); the others are positive reals.</summary>
     public static bool IsCount(string axis) => axis is "epochs" or "trainSize" or "batchSize";
 }

@@ -39,7 +39,7 @@ internal static class SweepCommand
         string claim = parse.GetValue(Claim)!;
         string id = parse.GetValue(Name) ?? $"cli-{claim}";
         // The id names a file in <output>/sweeps/ and prefixes every cell's id: the claims' own rule, checked before any path is built.
-        if (!System.Text.RegularExpressions.Regex.IsMatch(id, "^[a-z0-9][a-z0-9-]*$"))
+        if (!ClaimSpec.IsValidId(id))
             throw new ArgumentException($"--name: '{id}' must be lower-case letters, digits and dashes (it names <output>/sweeps/{id}.json and prefixes each cell's id).");
         // The sweep selects its own cells; a --filter would select something else.
         if (parse.GetValue(CommonOptions.Filter) is not null)
@@ -97,7 +97,7 @@ internal static class SweepCommand
         foreach (var f in summary.Failures) Console.Error.WriteLine($"  failed: {f}");
         var result = suite.VerifyAndReport(store);
         var maps = VerdictMaps.Build(suite.Sweeps.Where(s => s.Id == id).ToList(), suite.AllClaims, [.. result.Claims.Select(c => c.Outcome)], suite.Settings, options.Profile);
-        Console.WriteLine(MarkdownReport.Render([], new Dictionary<string, string>(), options.Profile, "", maps).Split("## Verdict maps")[^1].Trim());
+        Console.WriteLine(MarkdownReport.Maps(maps).Replace("## Verdict maps", "").Trim());
         Console.WriteLine($"Report: {result.ReportPath} (and {result.MarkdownPath}); sweep saved as {file}.");
         return summary.Failed > 0 ? 1 : 0;
     }
