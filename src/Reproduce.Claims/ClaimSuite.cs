@@ -147,7 +147,7 @@ public sealed class ClaimSuite
         var maps = VerdictMaps.Build(Sweeps, AllClaims, outcomes, Settings, Options.Profile);
         AtomicFile.WriteAllText(markdown, MarkdownReport.Render(outcomes, baselineVerdicts, Options.Profile,
             $"{provenance.CodeVersion}, TorchSharp {provenance.TorchSharpVersion}, {provenance.Device}, {provenance.Threads} threads",
-            maps, AllClaims.Where(c => c.Cell is not null).Select(c => c.Id).ToHashSet()));
+            maps, AllClaims.Where(c => c.Cell is not null).Select(c => c.Id).ToHashSet(), RegimeGrid.Build(AllClaims, outcomes, Settings)));
         AtomicFile.WriteAllText(outcomesJson, JsonSerializer.Serialize(outcomes, BaselineStore.Json));
         AtomicFile.WriteAllText(html, new HtmlReport(this, results).Render(outcomes, baselineVerdicts, provenance));
         return new VerificationResult { Profile = Options.Profile, Claims = claims, ReportPath = html, MarkdownPath = markdown, OutcomesPath = outcomesJson };

@@ -73,6 +73,7 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
          .Append(suite.Options.Alpha).Append(". Significant in the expected direction is reproduced, the other way contradicted (the same evidence either way); a test whose runs miss the claim's premise is 'premise unmet' and counts neither way; a claim of no effect that is not rejected is 'not rejected', never reproduced.</p>");
         Bounds(h, outcomes);
         Families(h, all);
+        Grid(h, all);
         Maps(h, all);
 
         h.Append("<h2>Figures</h2>");
@@ -190,6 +191,36 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
         }
         h.Append("</table><p>False-positive rate: the share of 1000 simulated data sets, built from the stored values with each seed's paired difference given a random sign (and y permuted in correlations), in which the family's two-sided tests adjusted by Benjamini-Yekutieli reject at least once. Nothing is going on in them, so this is the family's error rate; it must be at most alpha. "
             + "Minimum detectable effect: the smallest standardised mean of the per-seed paired differences (Cohen's d_z) that the family's rule (exact two-sided signed-rank, Benjamini-Yekutieli over the family's tests, the observed sign) detects with 80% power at 10 seeds, by 1000 simulations with normal differences: when every comparison of the family carries that effect, and when only one does; '> 4' = not within d 4 (Evaluation/DetectableEffect.cs).</p>");
+    }
+
+    /// <summary>
+    /// The regime × measure grid (<see cref="RegimeGrid"/>): per setting, regimes by sharpness measures and by safety
+    /// metrics, each cell coloured by its verdict (purple where claims in different families disagree) with the measured
+    /// effect as text and each claim's adjusted p on hover.
+    /// </summary>
+    private void Grid(StringBuilder h, IReadOnlyList<ClaimOutcome> all)
+    {
+        var panels = RegimeGrid.Build(suite.AllClaims, all, suite.Settings);
+        if (panels.Count == 0) return;
+        h.Append("<h2>Regime × measure grid</h2><p>Every comparison the claims test, per setting: regimes against Base (or the named reference) by measure. Colour: the verdict (green reproduced, red contradicted, yellow inconclusive, grey premise unmet, purple where claims of different families over the same runs reach different verdicts, each named in the cell); text: the median paired difference regime - reference as a share of the reference median and the rank-biserial r, signed as measured (+ = the regime's value is higher), whatever a claim expects. An empty cell is one no claim tests.</p>");
+        foreach (var panel in panels)
+        {
+            h.Append($"<h4>{E(panel.Setting)}, {(panel.Side == MetricFamily.Sharpness ? "sharpness" : "safety")}</h4><table class=\"grid\" data-grid=\"{E($"{panel.Setting}.{panel.Side}")}\"><tr><th>regime</th>");
+            foreach (var m in panel.Metrics) h.Append("<th>").Append(E(m)).Append("</th>");
+            h.Append("</tr>");
+            foreach (var row in panel.Rows)
+            {
+                h.Append("<tr><th>").Append(E(row)).Append("</th>");
+                foreach (var m in panel.Metrics)
+                {
+                    var cell = panel.At(row, m);
+                    if (cell is null) { h.Append("<td></td>"); continue; }
+                    h.Append($"<td class=\"{E(VerdictMaps.ColourClass(cell.Verdict))}\" data-cell=\"{E(row + "," + m)}\" title=\"{E(cell.Detail)}\"><b>{E(cell.VerdictText)}</b><br>{E(cell.Effect)}</td>");
+                }
+                h.Append("</tr>");
+            }
+            h.Append("</table>");
+        }
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ public static class MarkdownReport
     /// <param name="maps">The verdict maps of the sweeps (<see cref="VerdictMaps.Build"/>): a grid per swept test, after the
     /// tables; the sweep cells' own outcomes are left out of the tables (their ids in <paramref name="cells"/>).</param>
     public static string Render(IReadOnlyList<ClaimOutcome> all, IReadOnlyDictionary<string, string> baselineVerdicts, string profile, string provenance,
-        IReadOnlyList<VerdictMapPanel>? maps = null, IReadOnlySet<string>? cells = null)
+        IReadOnlyList<VerdictMapPanel>? maps = null, IReadOnlySet<string>? cells = null, IReadOnlyList<RegimeGridPanel>? grid = null)
     {
         var outcomes = cells is null ? all : all.Where(o => !cells.Contains(o.ClaimId)).ToList();
         var s = new StringBuilder();
@@ -60,7 +60,30 @@ public static class MarkdownReport
                 s.AppendLine($"| {id} | {b.Setting} | {b.Regime} | {b.Metric} | {b.Interval} | {string.Join(", ", b.Seeds.Select((seed, i) => $"{seed}: {b.Values[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"))} | "
                     + $"{(b.OutsideSeeds.Count == 0 ? "none" : string.Join(" ", b.OutsideSeeds))} | {b.Verdict} |");
         }
+        if (grid is { Count: > 0 }) s.Append(Grid(grid));
         if (maps is { Count: > 0 }) s.Append(Maps(maps));
+        return s.ToString();
+    }
+
+    /// <summary>The regime × measure grid (<see cref="RegimeGrid"/>): per setting, one table of sharpness and one of safety
+    /// metrics, each cell the verdict(s) of the claims that test it and the measured effect.</summary>
+    public static string Grid(IReadOnlyList<RegimeGridPanel> grid)
+    {
+        var s = new StringBuilder();
+        s.AppendLine();
+        s.AppendLine("## Regime × measure grid");
+        s.AppendLine();
+        s.AppendLine("Every comparison the claims test, per setting: regimes against Base (or the named reference) by measure. Each cell: the verdict (each claim's, with its id, where their families' adjustments disagree), then the median paired difference regime - reference as a share of the reference median and the rank-biserial r, signed as measured (+ = the regime's value is higher). An empty cell is one no claim tests.");
+        foreach (var panel in grid)
+        {
+            s.AppendLine();
+            s.AppendLine($"**{panel.Setting}, {(panel.Side == Metrics.MetricFamily.Sharpness ? "sharpness" : "safety")}**");
+            s.AppendLine();
+            s.AppendLine($"| regime | {string.Join(" | ", panel.Metrics)} |");
+            s.AppendLine($"| --- | {string.Join(" | ", panel.Metrics.Select(_ => "---"))} |");
+            foreach (var row in panel.Rows)
+                s.AppendLine($"| {row} | {string.Join(" | ", panel.Metrics.Select(m => panel.At(row, m) is { } cell ? $"{cell.VerdictText} {cell.Effect}" : ""))} |");
+        }
         return s.ToString();
     }
 
