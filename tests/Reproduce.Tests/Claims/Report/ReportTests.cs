@@ -53,5 +53,10 @@ public class ReportTests
         Assert.That(marks, Has.Count.EqualTo(outcomes.Sum(o => o.Comparisons.Count(c => !double.IsNaN(c.MedianDifference) && c.ReferenceMedian != 0))));
         Assert.That(marks.Select(m => m.GetAttribute("data-verdict")).Distinct(), Is.SubsetOf(Verdicts.All));
         Assert.That(document.QuerySelectorAll("#families tr[data-family]"), Is.Not.Empty);
+
+        // The regime × measure grid: one cell per distinct (setting, regime vs reference, metric) of the comparison claims.
+        var expectedCells = outcomes.Where(o => o.Kind == "comparison").SelectMany(o => o.Comparisons).Select(c => (c.Setting, c.Regime, c.Reference, c.Metric)).Distinct().Count();
+        Assert.That(expectedCells, Is.GreaterThan(0));
+        Assert.That(document.QuerySelectorAll("table.grid td[data-cell]"), Has.Length.EqualTo(expectedCells));
     }
 }
