@@ -18,6 +18,8 @@ public static class MetricRegistry
         Register(new TestAccuracyMetric());
         Register(new MeanLossMetric(LossSubset.Train));
         Register(new MeanLossMetric(LossSubset.Test));
+        // Claim 11's "equally converged": the training MSE relative to the targets' variance (1 - R^2), scale-free.
+        Register(new RelativeTrainLossMetric());
         Register(new TrainAccuracyMetric());
         Register(new TrainConfidenceMetric());
         Register(new GradientNormMetric());
@@ -32,6 +34,9 @@ public static class MetricRegistry
         Register(new JensenShannonMetric());
         Register(new SamSharpnessMetric());
         Register(new SamCurvatureMetric());
+        // The paper's SAM-sharpness curve over rho (its 2-D targets): the radii other than sam_sharpness's own.
+        foreach (var rho in SamSharpnessAtRadiusMetric.PaperCurveRadii.Where(r => r != SamSharpnessMetric.PaperRho))
+            Register(new SamSharpnessAtRadiusMetric(rho));
         Register(new FisherRaoMetric(FisherRaoFactor.Liang));
         Register(new FisherRaoMetric(FisherRaoFactor.PaperCode));
         Register(new RelativeFlatnessMetric());

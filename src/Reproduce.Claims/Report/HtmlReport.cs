@@ -5,6 +5,7 @@ using Reproduce.Claims.Evaluation;
 using Reproduce.Claims.Metrics;
 using Reproduce.Claims.Runner;
 using Reproduce.Claims.Specs;
+using Reproduce.Claims.Statistics;
 using Reproduce.Claims.Store;
 using Reproduce.Measurement.Spectral;
 
@@ -77,6 +78,7 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
         Maps(h, all);
 
         h.Append("<h2>Figures</h2>");
+        SamSharpnessAgainstRadius(h, runs, metrics);
         var settings = suite.AllClaims.Where(c => outcomes.Any(o => o.ClaimId == c.Id)).SelectMany(c => c.Settings).Distinct().Order().ToList();
         foreach (var setting in settings)
         {
@@ -311,6 +313,39 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
                 $"{setting}: {metric.Observed} every {metric.EverySteps} steps of training, one line per seed, coloured by regime (stored in the details of {metric.Name})"
                 + (reference is { } r ? $"; dashed: {referenceLabel} = {Format.Number(r)}." : "."));
         }
+    }
+
+    /// <summary>
+    /// Claim 11's curve, as the paper plots it: for the 2-D function targets (functions2d settings among the planned
+    /// runs), the median over seeds of SAM sharpness at each of the paper's radii (<see cref="SamSharpnessAtRadiusMetric.PaperCurveRadii"/>;
+    /// rho 5e-3 is sam_sharpness) against rho on log-log axes, one line per target, and a table of the same medians with
+    /// each target's median relative train loss (1 - R^2: how equally converged the fits are) and its seed count. Base
+    /// runs only, diverged runs left out. Drawn when some target has the metric at two or more radii.
+    /// </summary>
+    private void SamSharpnessAgainstRadius(StringBuilder h, List<StoredRun> runs, Dictionary<string, Dictionary<string, double>> metrics)
+    {
+        var radii = SamSharpnessAtRadiusMetric.PaperCurveRadii;
+        var rows = new List<(string Setting, string Target, double[] Medians, double RelativeLoss, int Seeds)>();
+        foreach (var setting in runs.Select(r => r.Setting).Distinct().Order(StringComparer.Ordinal))
+        {
+            if (!suite.Settings.TryGetValue(setting, out var spec) || spec.For(suite.Options.Profile) is not { Data: "functions2d" } profile) continue;
+            var mine = runs.Where(r => r.Setting == setting && r.Regime == "Base" && !r.Diverged).Select(r => metrics[r.Key]).ToList();
+            double MedianOf(string metric) => mine.Where(m => m.ContainsKey(metric)).Select(m => m[metric]).ToList() is { Count: > 0 } v ? BootstrapInterval.Median(v) : double.NaN;
+            var medians = radii.Select(rho => MedianOf(SamSharpnessAtRadiusMetric.MetricNameAt(rho))).ToArray();
+            if (medians.Count(double.IsFinite) < 2) continue;
+            rows.Add((setting, profile.Function ?? setting, medians, MedianOf("train_loss_relative"), mine.Count));
+        }
+        if (rows.Count == 0) return;
+        string rhoList = string.Join(", ", radii.Select(r => Format.Number(r)));
+        Figure(h, "sam-sharpness-vs-rho", Plots.LogLogLines("2-D targets: SAM sharpness against rho", "rho", "median SAM sharpness",
+                [.. rows.Select(r => (r.Target, radii.ToArray(), r.Medians))]),
+            $"Claim 11 as the paper plots it: the median over seeds of SAM sharpness (mean |L(w + rho z / sqrt P) - L(w)| / rho over the setting's draws) at rho {rhoList} for each 2-D target, log-log. Read it with each fit's median relative train loss (table below): the paper's premise is equally converged fits.");
+        h.Append("<table id=\"sam-sharpness-vs-rho\"><tr><th>target (setting)</th><th>median train_loss_relative (1 - R^2)</th>")
+         .Append(string.Concat(radii.Select(r => $"<th>median SAM sharpness, rho {E(Format.Number(r))}</th>"))).Append("<th>seeds</th></tr>");
+        foreach (var r in rows)
+            h.Append($"<tr><td>{E(r.Target)} ({E(r.Setting)})</td><td>{E(Format.Number(r.RelativeLoss))}</td>")
+             .Append(string.Concat(r.Medians.Select(m => $"<td>{E(Format.Number(m))}</td>"))).Append($"<td>{r.Seeds}</td></tr>");
+        h.Append("</table>");
     }
 
     private static void Figure(StringBuilder h, string id, byte[] png, string caption) =>

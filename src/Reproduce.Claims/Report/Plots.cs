@@ -116,6 +116,26 @@ public static class Plots
         return plot.GetImageBytes(Width, Height, ImageFormat.Png);
     }
 
+    /// <summary>Lines on log-log axes (log10 of x and y), one per named series in its own palette colour (in the given
+    /// order, not a regime's), with a marker at each point: e.g. SAM sharpness against rho, one line per target.
+    /// Points with x or y not positive cannot be drawn on a log axis and are left out.</summary>
+    public static byte[] LogLogLines(string title, string xLabel, string yLabel, IReadOnlyList<(string Name, double[] X, double[] Y)> lines)
+    {
+        var plot = new Plot();
+        for (int i = 0; i < lines.Count; i++)
+        {
+            var (name, x, y) = lines[i];
+            var kept = x.Zip(y).Where(p => p.First > 0 && p.Second > 0).ToList();
+            var s = plot.Add.Scatter(kept.Select(p => Math.Log10(p.First)).ToArray(), kept.Select(p => Math.Log10(p.Second)).ToArray());
+            s.Color = Palette.GetColor(i);
+            s.LineWidth = 2;
+            s.MarkerSize = 6;
+            s.LegendText = name;
+        }
+        Decorate(plot, title, $"log10 {xLabel}", $"log10 {yLabel}");
+        return plot.GetImageBytes(Width, Height, ImageFormat.Png);
+    }
+
     /// <summary>Trajectories y(step), one line per run coloured by its regime (the legend names each regime once), and a
     /// dashed black horizontal line at <paramref name="reference"/> when given (e.g. the edge of stability 2/eta).</summary>
     public static byte[] Trajectories(string title, string xLabel, string yLabel, IReadOnlyList<(string Regime, double[] X, double[] Y)> lines, double? reference, string? referenceLabel)

@@ -106,12 +106,17 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         else
         {
             lock (BuildGate) model = run.SettingProfile.Model.Build(run.TrainingSeed, options.TorchDevice());
+            // A relative target becomes the trainer's absolute one: that fraction of the MSE of predicting the training
+            // targets' mean (their variance), so the run stops when 1 - R^2 on the training subset reaches it.
+            double? trainLossTarget = run.SettingProfile.RelativeTrainLossTarget is { } relative
+                ? relative * setting.Train.TargetVariance()
+                : run.SettingProfile.TrainLossTarget;
             var recipe = new TrainerOptions
             {
-                Epochs = run.SettingProfile.Epochs, TrainLossTarget = run.SettingProfile.TrainLossTarget, BatchSize = run.SettingProfile.BatchSize, LearningRate = run.SettingProfile.LearningRate, Momentum = run.SettingProfile.Momentum,
+                Epochs = run.SettingProfile.Epochs, TrainLossTarget = trainLossTarget, BatchSize = run.SettingProfile.BatchSize, LearningRate = run.SettingProfile.LearningRate, Momentum = run.SettingProfile.Momentum,
                 Optimiser = run.SettingProfile.Optimiser, OptimiserParameters = run.SettingProfile.OptimiserParameters, Schedule = run.SettingProfile.Schedule, Seed = run.TrainingSeed, MeanSquaredError = run.SettingProfile.IsRegression,
             }.With(run.Regime);
-            Report(new RunEvent(index, total, run.Describe(), RunPhase.Training, recipe.TrainLossTarget is { } target ? $"until clean train loss <= {target:g4} (cap {recipe.Epochs} epochs)" : $"{recipe.Epochs} epochs", clock.Elapsed.TotalSeconds));
+            Report(new RunEvent(index, total, run.Describe(), RunPhase.Training, recipe.TrainLossTarget is { } target ? $"until clean train loss <= {target:g4}{(run.SettingProfile.RelativeTrainLossTarget is { } rel ? $" ({rel:g4} of the targets' variance)" : "")} (cap {recipe.Epochs} epochs)" : $"{recipe.Epochs} epochs", clock.Elapsed.TotalSeconds));
             var observed = metrics.Select(MetricRegistry.GetPerRun).OfType<TrajectoryMetric>().GroupBy(m => m.TrajectoryKey).Select(g => g.First()).ToList();
             using var observing = observed.Count > 0 ? new RunMeasurementContext(model, run.SettingProfile, run.Regime, setting, run.TrainingSeed) : null;
             var recorded = observed.ToDictionary(m => m.TrajectoryKey, _ => new List<TrajectoryPoint>());

@@ -71,7 +71,7 @@ public static class SettingLoader
     {
         if (!r.IsObject(e, path)) return null;
         int before = r.Errors.Count;
-        r.OnlyKnown(e, path, "data", "model", "trainSize", "testSize", "measureSize", "epochs", "trainLossTarget", "batchSize", "learningRate", "momentum",
+        r.OnlyKnown(e, path, "data", "model", "trainSize", "testSize", "measureSize", "epochs", "trainLossTarget", "relativeTrainLossTarget", "batchSize", "learningRate", "momentum",
             "optimiser", "optimiserParameters", "schedule", "seeds", "samDraws", "hessianProbes", "robustnessSize", "labelNoise", "circlesFactor", "circlesNoise", "function", "targetSingularValues", "teacherWidth", "sco");
         var data = r.String(e, path, "data", allowed: DataSets);
         ModelSpec? model = null;
@@ -92,6 +92,18 @@ public static class SettingLoader
         var trainLossTarget = r.Number(e, path, "trainLossTarget", required: false, min: 1e-12, max: 1e6);
         if (trainLossTarget is not null && regimes.Any(n => RegimeRegistry.Contains(n) && RegimeRegistry.Get(n).SwaStartFraction > 0))
             r.Error($"{path}.trainLossTarget", "a train-loss target stops on the iterate's loss, which does not bound the loss of an SWA average: a setting with a target cannot list an SWA regime");
+        // A relative target is 1 - R^2 on the training subset: at most 1 (the MSE of predicting the targets' mean), and
+        // defined only for a regression loss. One stop rule per profile, so not beside an absolute target.
+        var relativeTrainLossTarget = r.Number(e, path, "relativeTrainLossTarget", required: false, min: 1e-12, max: 1);
+        if (relativeTrainLossTarget is not null)
+        {
+            if (trainLossTarget is not null)
+                r.Error($"{path}.relativeTrainLossTarget", "a profile stops on one train-loss target: give trainLossTarget (absolute) or relativeTrainLossTarget (a fraction of the training targets' variance), not both");
+            if (data is not null && !SettingProfile.IsRegressionData(data))
+                r.Error($"{path}.relativeTrainLossTarget", $"a relative train-loss target is the training MSE over the variance of the training targets: it applies only to regression data, not '{data}'");
+            if (regimes.Any(n => RegimeRegistry.Contains(n) && (RegimeRegistry.Get(n).SwaStartFraction > 0 || RegimeRegistry.Get(n).Swad is not null)))
+                r.Error($"{path}.relativeTrainLossTarget", "a train-loss target stops on the iterate's loss, which does not bound the loss of an SWA or SWAD average: a setting with a target cannot list an SWA or SWAD regime");
+        }
         var batch = r.Integer(e, path, "batchSize", min: 1);
         var lr = r.Number(e, path, "learningRate", min: 1e-12, max: 100);
         var momentum = r.Number(e, path, "momentum", required: false, min: 0, max: 1) ?? 0;
@@ -143,7 +155,7 @@ public static class SettingLoader
         return new SettingProfile
         {
             Data = data!, Model = model!, TrainSize = trainSize!.Value, TestSize = testSize!.Value, MeasureSize = measureSize!.Value,
-            Epochs = epochs!.Value, TrainLossTarget = trainLossTarget, BatchSize = batch!.Value, LearningRate = lr!.Value, Momentum = momentum, Optimiser = optimiser, OptimiserParameters = optimiserParameters,
+            Epochs = epochs!.Value, TrainLossTarget = trainLossTarget, RelativeTrainLossTarget = relativeTrainLossTarget, BatchSize = batch!.Value, LearningRate = lr!.Value, Momentum = momentum, Optimiser = optimiser, OptimiserParameters = optimiserParameters,
             Schedule = schedule, Seeds = seeds!.Value, SamDraws = samDraws, HessianProbes = probes, RobustnessSize = robustness,
             LabelNoise = labelNoise, CirclesFactor = circlesFactor, CirclesNoise = data == "circles" ? circlesNoise ?? 0 : null, Function = function,
             TargetSingularValues = singularValues,

@@ -14,13 +14,21 @@ public sealed record SettingProfile
     public required int TestSize { get; init; }
     /// <summary>Training samples the sharpness measures use (the first of the training subset).</summary>
     public required int MeasureSize { get; init; }
-    /// <summary>The epoch count, or with <see cref="TrainLossTarget"/> the epoch cap.</summary>
+    /// <summary>The epoch count, or with <see cref="TrainLossTarget"/> or <see cref="RelativeTrainLossTarget"/> the epoch cap.</summary>
     public required int Epochs { get; init; }
     /// <summary>Train until the clean training loss at an epoch's end is at most this (epochs = the cap); null = train
     /// exactly <see cref="Epochs"/> (Training.TrainerOptions.TrainLossTarget). Left out of the canonical JSON when
     /// null, so the keys of runs without a target are unchanged.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public double? TrainLossTarget { get; init; }
+    /// <summary>The same stop, relative to the targets' scale (regression settings only): train until the clean training
+    /// MSE is at most this times the variance of the training targets (<see cref="Training.Data.Dataset.TargetVariance"/>,
+    /// the MSE of predicting their mean), i.e. until 1 - R^2 on the training subset is at most this. One relative target
+    /// fits targets whose scales differ by orders of magnitude equally well (claim 11's "equally converged"), where one
+    /// absolute target cannot. The runner turns it into the absolute target of the trainer from the run's data; null = no
+    /// relative target. Exclusive with <see cref="TrainLossTarget"/>. Left out of the canonical JSON when null.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? RelativeTrainLossTarget { get; init; }
     public required int BatchSize { get; init; }
     public required double LearningRate { get; init; }
     public double Momentum { get; init; }
@@ -67,7 +75,10 @@ public sealed record SettingProfile
 
     /// <summary>Regression settings train and measure with MSE; classification ones with cross-entropy.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public bool IsRegression => Data is "functions2d" or "matrix-factorisation" or "teacher-student" or "sco-flat-minima";
+    public bool IsRegression => IsRegressionData(Data);
+
+    /// <summary>Whether a data set's settings are regression ones (MSE), by its name.</summary>
+    public static bool IsRegressionData(string data) => data is "functions2d" or "matrix-factorisation" or "teacher-student" or "sco-flat-minima";
 }
 
 /// <summary>

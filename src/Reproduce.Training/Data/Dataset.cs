@@ -40,5 +40,21 @@ public sealed class Dataset : IDisposable
         return new Dataset(Inputs.index_select(0, index), Targets.index_select(0, index), $"{Name}[{count} after {skip}, seed {seed}]");
     }
 
+    /// <summary>
+    /// The mean squared error of the best constant predictor of the (regression) targets: with targets y_ik (sample i,
+    /// output k) and column means m_k, (1 / (n K)) sum_ik (y_ik - m_k)^2, in float64, i.e. the population variance (divide
+    /// by n, not n - 1) averaged over the outputs, the same averaging as the MSE loss. So for any model the MSE over this
+    /// is 1 - R^2: 1 for a model that predicts the mean, 0 for a perfect fit, whatever the targets' scale. A relative
+    /// train-loss target and the train_loss_relative metric both divide by it.
+    /// </summary>
+    public double TargetVariance()
+    {
+        if (Targets.dtype is not (ScalarType.Float32 or ScalarType.Float64))
+            throw new InvalidOperationException($"{Name}: a target variance needs real-valued (regression) targets, not {Targets.dtype}.");
+        using var scope = NewDisposeScope();
+        var y = Targets.to(ScalarType.Float64).reshape(Count, -1);
+        return (y - y.mean([0L], keepdim: true)).square().mean().item<double>();
+    }
+
     public void Dispose() { Inputs.Dispose(); Targets.Dispose(); }
 }
