@@ -43,6 +43,7 @@ public static class MetricRegistry
         Register(new PaperRelativeFlatnessMetric());
         Register(new HessianTopEigenvalueMetric());
         Register(new HessianTraceMetric());
+        Register(new HessianEigenvalueRatioMetric());
         Register(new AdaptiveSharpnessMetric());
         Register(new EpsilonSharpnessMetric());
         // Related methods' own measures (issue 16): GAM's first-order flatness, Frob-SAM's Hessian Frobenius norm.

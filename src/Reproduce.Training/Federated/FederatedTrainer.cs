@@ -68,6 +68,11 @@ public static class FederatedTrainer
         var clients = new Dataset?[settings.Clients];
         var logs = new List<EpochLog>();
         long steps = 0;
+        var swa = settings.ServerSwa;
+        if (swa is not null && swa.AveragedModels(rounds) == 0)
+            throw new ArgumentException($"Server SWA from round {swa.StartRound(rounds)} every {swa.Cycle} rounds averages no global model in {rounds} rounds; use a shorter cycle or an earlier start.");
+        List<Tensor>? average = null;
+        int averaged = 0;
         try
         {
             for (int round = 1; round <= rounds; round++)
@@ -80,9 +85,12 @@ public static class FederatedTrainer
                 {
                     clients[k] ??= ClientData(data, split[k], k);
                     Load(state, global);
-                    var result = new Trainer().Train(model, clients[k]!, local with { Seed = ClientSeed(options.Seed, round, k) });
+                    var recipe = local with { Seed = ClientSeed(options.Seed, round, k) };
+                    if (swa is not null) recipe = recipe with { LearningRate = swa.ClientLearningRate(round - 1, rounds, local.LearningRate) };
+                    var result = new Trainer().Train(model, clients[k]!, recipe);
                     if (result.Diverged)
                     {
+                        average?.ForEach(t => t.Dispose());
                         model.eval();
                         return new TrainingResult(logs, steps + result.Steps, true, steps + result.DivergedAtStep);
                     }
@@ -92,6 +100,17 @@ public static class FederatedTrainer
                     loss += n * result.Epochs[^1].Loss; accuracy += n * result.Epochs[^1].Accuracy; samples += n;
                 }
                 Load(state, FederatedAveraging.Average(updates));
+                if (swa is not null && (round - 1 == swa.StartRound(rounds) || swa.Averages(round - 1, rounds)))
+                {
+                    // w_SWA = (1 - a) w_SWA + a w, a = 1 / (n + 1): the copy taken at s0 (n = 0) is replaced by the first update.
+                    if (average is null) average = [.. state.Select(t => t.detach().clone().DetachFromDisposeScope())];
+                    else
+                    {
+                        double a = 1.0 / (averaged + 1);
+                        using (no_grad()) for (int i = 0; i < state.Count; i++) average[i].mul_(1 - a).add_(state[i], alpha: a);
+                        averaged++;
+                    }
+                }
                 var log = new EpochLog(round, loss / samples, accuracy / samples);
                 logs.Add(log);
                 progress?.Invoke(log);
@@ -100,6 +119,12 @@ public static class FederatedTrainer
         finally
         {
             foreach (var client in clients) client?.Dispose();
+        }
+        if (average is not null)
+        {
+            // The run's model is the server's SWA average (the code evaluates w_SWA).
+            Load(state, average);
+            foreach (var t in average) t.Dispose();
         }
         model.eval();
         return new TrainingResult(logs, steps, false, null);

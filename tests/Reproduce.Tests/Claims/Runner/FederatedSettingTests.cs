@@ -40,12 +40,21 @@ public class FederatedSettingTests
     public void TheRepositorysFederatedSettingLoadsAndItsRunKeysHoldTheProtocol()
     {
         var setting = SettingLoader.LoadFolder(Repository.Path("claims", "settings"))["mlp-federated"];
-        Assert.That(setting.Regimes, Is.EqualTo(new[] { "FedAvg", "FedSAM", "FedASAM" }));
+        Assert.That(setting.Regimes, Is.EqualTo(new[] { "FedAvg", "FedSAM", "FedASAM", "FedAvg-SWA", "FedSAM-SWA" }));
         foreach (var profile in setting.Profiles.Keys)
         {
             var run = new RunSpec(setting.Name, profile, setting.For(profile), RegimeRegistry.Get("FedAvg"), 0);
             Assert.That(run.CanonicalJson, Does.Contain("\"federated\":{\"clients\":20"), profile);
             Assert.That(RegimeRegistry.Get("FedAvg").Federated!.Rounds(setting.For(profile).Epochs), Is.GreaterThan(0), profile);
+            // Server SWA is keyed only where it is on (FedAvg's key is unchanged by its existence), and it averages at
+            // least two global models at every profile's number of rounds.
+            Assert.That(run.CanonicalJson, Does.Not.Contain("serverSwa"), profile);
+            foreach (var name in new[] { "FedAvg-SWA", "FedSAM-SWA" })
+            {
+                var swa = RegimeRegistry.Get(name).Federated!;
+                Assert.That(new RunSpec(setting.Name, profile, setting.For(profile), RegimeRegistry.Get(name), 0).CanonicalJson, Does.Contain("\"serverSwa\":{"), $"{profile} {name}");
+                Assert.That(swa.ServerSwa!.AveragedModels(swa.Rounds(setting.For(profile).Epochs)), Is.GreaterThanOrEqualTo(2), $"{profile} {name}");
+            }
         }
     }
 }

@@ -102,6 +102,65 @@ public class FederatedTrainerTests
     }
 
     [Test]
+    public void ServerSwaFollowsTheCodesScheduleAndAverage()
+    {
+        // R = 12 rounds (i = 0 .. 11), s0 = floor(0.5 x 12) = 6, c = 2, lr2 = 1e-3: the clients' rate is lr1 for i < 6,
+        // then (1 - t) lr1 + t lr2 with t = ((i mod 2) + 1) / 2, i.e. the mean of lr1 and lr2 at even i and lr2 at odd i;
+        // the average takes the copy at i = 6, is replaced at i = 8 (a = 1) and gets w^{after 10} with a = 1/2.
+        var swa = new ServerSwaSettings { StartFraction = 0.5, Cycle = 2, LearningRate = 1e-3 };
+        Assert.That(swa.StartRound(12), Is.EqualTo(6));
+        Assert.That(Enumerable.Range(0, 12).Select(i => swa.ClientLearningRate(i, 12, 0.05)),
+            Is.EqualTo(new[] { 0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.0255, 0.001, 0.0255, 0.001, 0.0255, 0.001 }).Within(1e-15));
+        Assert.That(Enumerable.Range(0, 12).Where(i => swa.Averages(i, 12)), Is.EqualTo(new[] { 8, 10 }));
+        Assert.That(swa.AveragedModels(12), Is.EqualTo(2));
+
+        using var scope = NewDisposeScope();
+        using var data = Data();
+        var settings = new FederatedSettings { Clients = 4, ClientsPerRound = 2, LocalEpochs = 1, Alpha = 0.3, ServerSwa = swa };
+        var options = new TrainerOptions { Epochs = 6, BatchSize = 8, LearningRate = 0.05, Momentum = 0.9, Seed = 3 };
+        var federated = Model();
+        new Trainer().Train(federated, data, options with { Federated = settings });
+
+        // The loop by hand: FedAvg with the cyclic rate written out, every global model kept.
+        var split = FederatedTrainer.Split(data, settings, options.Seed);
+        var clients = split.Select((indices, k) => FederatedTrainer.ClientData(data, indices, k)).ToList();
+        var global = Model();
+        var weights = global.parameters().ToList();
+        var globals = new List<List<Tensor>>();
+        double[] rates = [0.05, 0.05, 0.05, 0.05, 0.05, 0.05, 0.0255, 0.001, 0.0255, 0.001, 0.0255, 0.001];
+        for (int round = 1; round <= 12; round++)
+        {
+            var start = weights.Select(w => w.detach().clone()).ToList();
+            var updates = new List<(long, IReadOnlyList<Tensor>)>();
+            foreach (int k in FederatedTrainer.SampleClients(4, 2, options.Seed, round))
+            {
+                using (no_grad()) for (int i = 0; i < weights.Count; i++) weights[i].copy_(start[i]);
+                new Trainer().Train(global, clients[k], options with { Epochs = 1, LearningRate = rates[round - 1], Seed = FederatedTrainer.ClientSeed(options.Seed, round, k) });
+                updates.Add((clients[k].Count, weights.Select(w => w.detach().clone()).ToList()));
+            }
+            var average = FederatedAveraging.Average(updates);
+            using (no_grad()) for (int i = 0; i < weights.Count; i++) weights[i].copy_(average[i]);
+            globals.Add(weights.Select(w => w.detach().clone()).ToList());
+        }
+        // The run's model is the mean of the global models after rounds i = 8 and i = 10 (1-based 9 and 11), in float64.
+        foreach (var (p, i) in federated.parameters().Select((p, i) => (p, i)))
+        {
+            var expected = (globals[8][i].to_type(ScalarType.Float64) + globals[10][i].to_type(ScalarType.Float64)) / 2;
+            double error = (p.to_type(ScalarType.Float64) - expected).abs().max().item<double>();
+            Assert.That(error, Is.LessThan(1e-6), $"parameter {i}: the SWA mean of rounds 9 and 11");
+            // Not vacuous: the last global model is not the average.
+            Assert.That((globals[11][i].to_type(ScalarType.Float64) - expected).abs().max().item<double>(), Is.GreaterThan(1e-5));
+        }
+        foreach (var c in clients) c.Dispose();
+
+        // A schedule that averages nothing is refused, and bad values are the settings' problems.
+        Assert.Throws<ArgumentException>(() => new Trainer().Train(Model(), data, options with { Epochs = 2, Federated = settings with { ServerSwa = swa with { StartFraction = 0.9 } } }));
+        Assert.That(new ServerSwaSettings { Cycle = 0 }.Problem(), Does.Contain("cycle"));
+        Assert.That(new ServerSwaSettings { StartFraction = 1 }.Problem(), Does.Contain("[0, 1)"));
+        Assert.That((settings with { ServerSwa = new ServerSwaSettings { LearningRate = -1 } }).Problem(), Does.Contain("low learning rate"));
+    }
+
+    [Test]
     public void TheClientSampleIsSeededAndWithoutReplacement()
     {
         var a = FederatedTrainer.SampleClients(20, 5, seed: 1, round: 3);
