@@ -23,6 +23,14 @@ public static class RegimeRegistry
         Register(new Regime { Name = "WD+SAM", Description = "weight decay and SAM", WeightDecay = PaperWeightDecay, SamRho = PaperSamRho });
         Register(new Regime { Name = "LargeBatch", Description = "batch size x8, same learning rate (Keskar et al.)", BatchMultiplier = 8 });
         Register(new Regime { Name = "LargeBatch-steps", Description = "batch size x8 for 8x the epochs: as many samples and about as many steps as Base (Keskar et al. train both to convergence)", BatchMultiplier = 8, EpochMultiplier = 8 });
+        // Claim 12's pool of minima over learning rate x batch size (the paper's Figure 1 construction, scaled down): Base's
+        // recipe at half and twice the setting's learning rate and at twice its batch, as regimes, so that one correlation
+        // claim pools them (and reports Kendall's tau within each) with the regularisers at the setting's own values.
+        Register(new Regime { Name = "Base-lr0.5", Description = "Base at half the setting's learning rate (claim 12's learning-rate x batch pool)", LearningRateScale = 0.5 });
+        Register(new Regime { Name = "Base-lr2", Description = "Base at twice the setting's learning rate (claim 12's learning-rate x batch pool)", LearningRateScale = 2 });
+        Register(new Regime { Name = "Base-b2", Description = "Base at twice the setting's batch size, same learning rate and epochs (claim 12's learning-rate x batch pool)", BatchMultiplier = 2 });
+        Register(new Regime { Name = "Base-lr0.5-b2", Description = "Base at half the setting's learning rate and twice its batch size (claim 12's learning-rate x batch pool)", LearningRateScale = 0.5, BatchMultiplier = 2 });
+        Register(new Regime { Name = "Base-lr2-b2", Description = "Base at twice the setting's learning rate and twice its batch size (claim 12's learning-rate x batch pool)", LearningRateScale = 2, BatchMultiplier = 2 });
         Register(new Regime { Name = "SWA", Description = "weight averaging over the last half of the run", SwaStartFraction = 0.5 });
         Register(new Regime { Name = "LabelNoiseSGD", Description = "label-noise SGD: every step, each batch label perturbed afresh (regression: +-0.5; classes: resampled uniformly) with probability 1 (Blanc et al. 2020; Damian et al. 2021)", LabelNoiseProbability = 1, LabelNoiseScale = 0.5 });
         // Related methods (issue 16): perturbed-gradient optimisers around the setting's SGD; parameters as their registrations' defaults.
