@@ -217,7 +217,7 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
                 {
                     var cell = panel.At(row, m);
                     if (cell is null) { h.Append("<td></td>"); continue; }
-                    h.Append($"<td class=\"{E(VerdictMaps.ColourClass(cell.Verdict))}\" data-cell=\"{E(row + "," + m)}\" title=\"{E(cell.Detail)}\"><b>{E(cell.VerdictText)}</b><br>{E(cell.Effect)}</td>");
+                    h.Append($"<td class=\"{E(VerdictMaps.ColourClass(cell.Verdict))}\" data-grid-cell=\"{E(row + "," + m)}\" title=\"{E(cell.Detail)}\"><b>{E(cell.VerdictText)}</b><br>{E(cell.Effect)}</td>");
                 }
                 h.Append("</tr>");
             }

@@ -57,6 +57,6 @@ public class ReportTests
         // The regime × measure grid: one cell per distinct (setting, regime vs reference, metric) of the comparison claims.
         var expectedCells = outcomes.Where(o => o.Kind == "comparison").SelectMany(o => o.Comparisons).Select(c => (c.Setting, c.Regime, c.Reference, c.Metric)).Distinct().Count();
         Assert.That(expectedCells, Is.GreaterThan(0));
-        Assert.That(document.QuerySelectorAll("table.grid td[data-cell]"), Has.Length.EqualTo(expectedCells));
+        Assert.That(document.QuerySelectorAll("table.grid td[data-grid-cell]"), Has.Length.EqualTo(expectedCells));
     }
 }
