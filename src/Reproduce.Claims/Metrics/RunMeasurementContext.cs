@@ -25,6 +25,7 @@ public sealed class RunMeasurementContext : IDisposable
 
     private Predictions? testPredictions, trainPredictions;
     private readonly Dictionary<(double Rho, int Draws, long Seed, LossAveraging Averaging), SamDrawLosses> samLosses = [];
+    private readonly Dictionary<LossSubset, double> meanLosses = [];
 
     public RunMeasurementContext(FeatureNetwork model, SettingProfile settingProfile, Regime regime, SettingData data, int seed)
     {
@@ -64,6 +65,12 @@ public sealed class RunMeasurementContext : IDisposable
     public LossKind Loss { get; }
 
     public bool IsRegression => SettingProfile.IsRegression;
+
+    /// <summary>The mean loss (the setting's: cross-entropy or MSE) over the training or test subset in evaluation mode,
+    /// computed once per run and subset: train_loss and train_loss_relative share it.</summary>
+    public double MeanLoss(LossSubset subset) =>
+        meanLosses.TryGetValue(subset, out var known) ? known
+        : meanLosses[subset] = DataLoss.Evaluate(Model, Loss, subset == LossSubset.Train ? TrainSubset : TestSubset);
 
     /// <summary>Predictions on the test subset, computed once per run.</summary>
     public Predictions TestPredictions { get { RequireClassification(); return testPredictions ??= Predictions.Collect(Model, TestSubset); } }

@@ -90,8 +90,6 @@ public static class SettingLoader
         var measureSize = r.Integer(e, path, "measureSize", min: 1);
         var epochs = r.Integer(e, path, "epochs", min: 1);
         var trainLossTarget = r.Number(e, path, "trainLossTarget", required: false, min: 1e-12, max: 1e6);
-        if (trainLossTarget is not null && regimes.Any(n => RegimeRegistry.Contains(n) && RegimeRegistry.Get(n).SwaStartFraction > 0))
-            r.Error($"{path}.trainLossTarget", "a train-loss target stops on the iterate's loss, which does not bound the loss of an SWA average: a setting with a target cannot list an SWA regime");
         // A relative target is 1 - R^2 on the training subset: at most 1 (the MSE of predicting the targets' mean), and
         // defined only for a regression loss. One stop rule per profile, so not beside an absolute target.
         var relativeTrainLossTarget = r.Number(e, path, "relativeTrainLossTarget", required: false, min: 1e-12, max: 1);
@@ -101,9 +99,11 @@ public static class SettingLoader
                 r.Error($"{path}.relativeTrainLossTarget", "a profile stops on one train-loss target: give trainLossTarget (absolute) or relativeTrainLossTarget (a fraction of the training targets' variance), not both");
             if (data is not null && !SettingProfile.IsRegressionData(data))
                 r.Error($"{path}.relativeTrainLossTarget", $"a relative train-loss target is the training MSE over the variance of the training targets: it applies only to regression data, not '{data}'");
-            if (regimes.Any(n => RegimeRegistry.Contains(n) && (RegimeRegistry.Get(n).SwaStartFraction > 0 || RegimeRegistry.Get(n).Swad is not null)))
-                r.Error($"{path}.relativeTrainLossTarget", "a train-loss target stops on the iterate's loss, which does not bound the loss of an SWA or SWAD average: a setting with a target cannot list an SWA or SWAD regime");
         }
+        // Either target stops on the iterate's loss; an SWA or SWAD average is not the iterate (the trainer refuses both).
+        string? targetField = trainLossTarget is not null ? "trainLossTarget" : relativeTrainLossTarget is not null ? "relativeTrainLossTarget" : null;
+        if (targetField is not null && regimes.Any(n => RegimeRegistry.Contains(n) && (RegimeRegistry.Get(n).SwaStartFraction > 0 || RegimeRegistry.Get(n).Swad is not null)))
+            r.Error($"{path}.{targetField}", "a train-loss target stops on the iterate's loss, which does not bound the loss of an SWA average (nor of SWAD's): a setting with a target cannot list an SWA or SWAD regime");
         var batch = r.Integer(e, path, "batchSize", min: 1);
         var lr = r.Number(e, path, "learningRate", min: 1e-12, max: 100);
         var momentum = r.Number(e, path, "momentum", required: false, min: 0, max: 1) ?? 0;

@@ -1,5 +1,3 @@
-using Reproduce.Measurement.Sharpness;
-
 namespace Reproduce.Claims.Metrics;
 
 /// <summary>The subset a loss is averaged over.</summary>
@@ -20,6 +18,6 @@ public sealed class MeanLossMetric(LossSubset subset) : RunMetric
     public override MetricValue Compute(RunMeasurementContext run)
     {
         var source = Subset == LossSubset.Train ? run.TrainSubset : run.TestSubset;
-        return new(DataLoss.Evaluate(run.Model, run.Loss, source), Details(new { loss = run.Loss.ToString(), samples = source.SampleCount }));
+        return new(run.MeanLoss(Subset), Details(new { loss = run.Loss.ToString(), samples = source.SampleCount }));
     }
 }

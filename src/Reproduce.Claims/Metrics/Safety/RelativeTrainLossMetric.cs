@@ -1,5 +1,3 @@
-using Reproduce.Measurement.Sharpness;
-
 namespace Reproduce.Claims.Metrics;
 
 /// <summary>
@@ -9,7 +7,7 @@ namespace Reproduce.Claims.Metrics;
 /// converged" fits of 2-D targets whose values differ by orders of magnitude (on [-3.5, 3.5]^2 the sphere's variance
 /// is about 27, Beale's about 8e6), so one absolute MSE means a near-perfect fit of one target and a poor fit of another;
 /// the same fraction of each target's variance left unexplained is the same quality of fit. Regression settings only.
-/// The numerator is the train_loss metric's value (same routine, same batches), so this is train_loss / variance.
+/// The numerator is the train_loss metric's value (the run's one evaluation, <see cref="RunMeasurementContext.MeanLoss"/>), so this is train_loss / variance.
 /// </summary>
 public sealed class RelativeTrainLossMetric : RunMetric
 {
@@ -22,7 +20,7 @@ public sealed class RelativeTrainLossMetric : RunMetric
     {
         if (!run.IsRegression)
             throw new ArgumentException($"{run.Data.Train.Name}: train_loss_relative divides a regression (MSE) loss by the targets' variance; this is a classification setting.");
-        double loss = DataLoss.Evaluate(run.Model, run.Loss, run.TrainSubset);
+        double loss = run.MeanLoss(LossSubset.Train);
         double variance = run.Data.Train.TargetVariance();
         if (!(variance > 0))
             throw new ArgumentException($"{run.Data.Train.Name}: the training targets are constant (variance {variance}), so no fit is relative to them.");

@@ -69,6 +69,28 @@ public class FunctionTargetSettingTests
         finally { Directory.Delete(folder, recursive: true); }
     }
 
+    [TestCase("trainLossTarget", "0.5", "SWAD")]
+    [TestCase("relativeTrainLossTarget", "0.01", "SWA")]
+    [TestCase("relativeTrainLossTarget", "0.01", "SWAD")]
+    public void EitherTargetBesideAnAveragingRegimeIsRefusedNamingItsField(string field, string value, string regime)
+    {
+        // One rule for both stops: a target is checked on the iterate's loss, which bounds no SWA or SWAD average.
+        var folder = Repository.TempFolder("target-averaging");
+        try
+        {
+            string path = Path.Combine(folder, "target-averaging.json");
+            File.WriteAllText(path, $$"""
+                { "name": "target-averaging", "regimes": ["Base", "{{regime}}"], "profiles": { "smoke": {
+                  "data": "functions2d", "function": "booth", "model": { "kind": "mlp", "inputShape": [2], "classes": 1, "widths": [2, 8, 1] },
+                  "trainSize": 40, "testSize": 40, "measureSize": 40, "epochs": 2, "batchSize": 40, "learningRate": 0.01, "robustnessSize": 40,
+                  "{{field}}": {{value}}, "seeds": 2 } } }
+                """);
+            Assert.That(() => SettingLoader.Load(path), Throws.InstanceOf<SpecException>()
+                .With.Message.Contains("target-averaging.json").And.Message.Contains($"smoke.{field}").And.Message.Contains("cannot list an SWA or SWAD regime"));
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
     [Test, Category("RealData"), NonParallelizable]
     public void ARunStopsAtItsRelativeTargetAndTheReportDrawsSamSharpnessAgainstRho()
     {
