@@ -51,7 +51,9 @@ public sealed record BaselineComparison
     [JsonIgnore] public string Key => $"{Setting}/{Metric}/{Regime} vs {Reference}";
 }
 
-public sealed record BaselinePoint(string Regime, int Seed, double X, double Y);
+/// <summary>One run of a correlation; <see cref="Rival"/> is the rival metric's value in a stronger-correlation claim
+/// (null, and not written, otherwise).</summary>
+public sealed record BaselinePoint(string Regime, int Seed, double X, double Y, [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] double? Rival = null);
 
 /// <summary>One correlation as reviewed: every run's (x, y), tau with its bootstrap interval, and the p-values.</summary>
 public sealed record BaselineCorrelation
@@ -69,7 +71,14 @@ public sealed record BaselineCorrelation
     public required double PTwoSided { get; init; }
     public required double PAdjusted { get; init; }
     public required IReadOnlyList<BaselinePoint> Points { get; init; }
-    [JsonIgnore] public string Key => $"{Setting}/{X}~{Y}";
+    /// <summary>A stronger-correlation claim's rival metric, its tau and the difference D = Tau - RivalTau with its
+    /// jackknife standard error (P and POpposite are then D's); null, and not written, for other kinds.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Rival { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? RivalTau { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? TauDifference { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public double? TauDifferenceStandardError { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public Interval? TauDifferenceInterval { get; init; }
+    [JsonIgnore] public string Key => Rival is null ? $"{Setting}/{X}~{Y}" : $"{Setting}/{X} vs {Rival}~{Y}";
 }
 
 /// <summary>

@@ -59,6 +59,14 @@ public static class BaselineComparer
             if (b.Expected != c.Expected) diffs.Add($"{b.Key}: expected direction '{b.Expected}' -> '{c.Expected}'");
             if (b.Verdict != c.Verdict) diffs.Add($"{b.Key}: verdict '{b.Verdict}' -> '{c.Verdict}'");
             if (rule == BaselineRule.Exact) diffs.AddRange(ExactCorrelation(b, c));
+            else if (b.Rival is not null)
+            {
+                // A stronger-correlation claim: its estimate is the difference of taus, held to its bootstrap interval.
+                var interval = b.TauDifferenceInterval ?? new Interval(double.NaN, double.NaN);
+                double difference = c.TauDifference ?? double.NaN;
+                if (interval.IsNone ? !double.IsNaN(difference) : !interval.Contains(difference))
+                    diffs.Add($"{b.Key}: tau difference {F(difference)} outside the baseline's bootstrap interval {interval} (baseline {F(b.TauDifference ?? double.NaN)})");
+            }
             else if (b.TauInterval.IsNone ? !double.IsNaN(c.Tau) : !b.TauInterval.Contains(c.Tau))
                 diffs.Add($"{b.Key}: tau {F(c.Tau)} outside the baseline's bootstrap interval {b.TauInterval} (baseline {F(b.Tau)})");
         }
@@ -106,7 +114,17 @@ public static class BaselineComparer
             var (p, q) = (b.Points[i], c.Points[i]);
             if (p.Regime != q.Regime || p.Seed != q.Seed) { yield return $"{b.Key}: run {i} {p.Regime}/{p.Seed} -> {q.Regime}/{q.Seed}"; continue; }
             if (!Close(p.X, q.X, 0) || !Close(p.Y, q.Y, 0)) yield return $"{b.Key}: {p.Regime} seed {p.Seed} ({F(p.X)}, {F(p.Y)}) -> ({F(q.X)}, {F(q.Y)})";
+            if (p.Rival is { } br && q.Rival is { } cr && !Close(br, cr, 0)) yield return $"{b.Key}: {p.Regime} seed {p.Seed} {b.Rival} {F(br)} -> {F(cr)}";
         }
+        if (b.Rival is not null)
+            foreach (var (name, x, y) in new[]
+            {
+                ("rival tau", b.RivalTau ?? double.NaN, c.RivalTau ?? double.NaN), ("tau difference", b.TauDifference ?? double.NaN, c.TauDifference ?? double.NaN),
+                ("tau difference standard error", b.TauDifferenceStandardError ?? double.NaN, c.TauDifferenceStandardError ?? double.NaN),
+                ("tau difference interval lower", b.TauDifferenceInterval?.Lower ?? double.NaN, c.TauDifferenceInterval?.Lower ?? double.NaN),
+                ("tau difference interval upper", b.TauDifferenceInterval?.Upper ?? double.NaN, c.TauDifferenceInterval?.Upper ?? double.NaN),
+            })
+                if (!Close(x, y, 1)) yield return $"{b.Key}: {name} {F(x)} -> {F(y)}";
         foreach (var (name, x, y) in new[]
         {
             ("tau", b.Tau, c.Tau), ("tau interval lower", b.TauInterval.Lower, c.TauInterval.Lower), ("tau interval upper", b.TauInterval.Upper, c.TauInterval.Upper),

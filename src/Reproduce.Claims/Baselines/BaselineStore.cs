@@ -45,7 +45,10 @@ public sealed class BaselineStore(string folder)
         {
             Setting = c.Setting, X = c.X, Y = c.Y, Expected = c.Expected, Verdict = c.Verdict, Tau = c.Tau, TauInterval = new Interval(c.TauLower, c.TauUpper),
             P = c.P, POpposite = c.POpposite, PTwoSided = c.PTwoSided, PAdjusted = c.PAdjusted,
-            Points = [.. c.Points.Select(p => new BaselinePoint(p.Regime, p.Seed, p.X, p.Y))],
+            Points = [.. c.Points.Select(p => new BaselinePoint(p.Regime, p.Seed, p.X, p.Y, c.Rival is null ? null : p.Rival))],
+            Rival = c.Rival, RivalTau = c.Rival is null ? null : c.RivalTau, TauDifference = c.Rival is null ? null : c.TauDifference,
+            TauDifferenceStandardError = c.Rival is null ? null : c.TauDifferenceStandardError,
+            TauDifferenceInterval = c.Rival is null ? null : new Interval(c.TauDifferenceLower, c.TauDifferenceUpper),
         })],
         Bounds = o.Bounds.Count == 0 ? null : [.. o.Bounds.Select(b => new BaselineBound
         {
@@ -107,11 +110,14 @@ public sealed class BaselineStore(string folder)
         });
         var correlations = r.Objects(root, "$", "correlations", (c, p) =>
         {
-            r.OnlyKnown(c, p, "setting", "x", "y", "expected", "verdict", "tau", "tauInterval", "p", "pOpposite", "pTwoSided", "pAdjusted", "points");
+            r.OnlyKnown(c, p, "setting", "x", "y", "expected", "verdict", "tau", "tauInterval", "p", "pOpposite", "pTwoSided", "pAdjusted", "points",
+                "rival", "rivalTau", "tauDifference", "tauDifferenceStandardError", "tauDifferenceInterval");
+            string? rival = r.Get(c, p, "rival", false) is null ? null : r.String(c, p, "rival", allowed: MetricRegistry.Names);
             var points = r.Objects(c, p, "points", (q, pp) =>
             {
-                r.OnlyKnown(q, pp, "regime", "seed", "x", "y");
-                return new BaselinePoint(r.String(q, pp, "regime") ?? "", r.Integer(q, pp, "seed", min: 0) ?? 0, NumberOrNaN(r, q, pp, "x"), NumberOrNaN(r, q, pp, "y"));
+                r.OnlyKnown(q, pp, "regime", "seed", "x", "y", "rival");
+                return new BaselinePoint(r.String(q, pp, "regime") ?? "", r.Integer(q, pp, "seed", min: 0) ?? 0, NumberOrNaN(r, q, pp, "x"), NumberOrNaN(r, q, pp, "y"),
+                    rival is null ? null : NumberOrNaN(r, q, pp, "rival"));
             });
             return new BaselineCorrelation
             {
@@ -120,6 +126,9 @@ public sealed class BaselineStore(string folder)
                 Tau = NumberOrNaN(r, c, p, "tau"), TauInterval = ReadInterval(r, c, p, "tauInterval"),
                 P = NumberOrNaN(r, c, p, "p"), POpposite = NumberOrNaN(r, c, p, "pOpposite"),
                 PTwoSided = NumberOrNaN(r, c, p, "pTwoSided"), PAdjusted = NumberOrNaN(r, c, p, "pAdjusted"), Points = points,
+                Rival = rival, RivalTau = rival is null ? null : NumberOrNaN(r, c, p, "rivalTau"), TauDifference = rival is null ? null : NumberOrNaN(r, c, p, "tauDifference"),
+                TauDifferenceStandardError = rival is null ? null : NumberOrNaN(r, c, p, "tauDifferenceStandardError"),
+                TauDifferenceInterval = rival is null ? null : ReadInterval(r, c, p, "tauDifferenceInterval"),
             };
         });
         IReadOnlyList<BaselineBound>? bounds = r.Get(root, "$", "bounds", false) is null ? null : r.Objects(root, "$", "bounds", (c, p) =>

@@ -112,10 +112,29 @@ public sealed record CorrelationOutcome
     public double PAdjusted { get; set; } = double.NaN;
     public IReadOnlyList<string> PremiseFailures { get; set; } = [];
     public string Verdict { get; set; } = Verdicts.Inconclusive;
+
+    /// <summary>A stronger-correlation claim's outcome: the rival metric, whose tau with Y is held against X's; null for
+    /// every other kind. Then <see cref="P"/> and <see cref="POpposite"/> are the jackknife test's one-sided p's of
+    /// <see cref="TauDifference"/> (not of <see cref="Tau"/>), and each point carries the rival's value.</summary>
+    public string? Rival { get; init; }
+    /// <summary>Pooled tau_b(rival, Y), and within each regime.</summary>
+    public double RivalTau { get; init; } = double.NaN;
+    public IReadOnlyDictionary<string, double> RivalTauWithinRegime { get; init; } = new Dictionary<string, double>();
+    /// <summary>D = Tau - RivalTau, its delete-one jackknife standard error and a 95% seeded percentile bootstrap
+    /// interval over runs.</summary>
+    public double TauDifference { get; init; } = double.NaN;
+    public double TauDifferenceStandardError { get; init; } = double.NaN;
+    public double TauDifferenceLower { get; init; } = double.NaN;
+    public double TauDifferenceUpper { get; init; } = double.NaN;
+    /// <summary>The same difference within regimes (stratified taus: pairs across regimes never count) and its two-sided
+    /// jackknife p. Reported beside the pooled test, which decides.</summary>
+    public double StratifiedTauDifference { get; init; } = double.NaN;
+    public double StratifiedDifferenceP { get; init; } = double.NaN;
 }
 
-/// <summary>One run in a correlation: its regime, seed and the two metrics.</summary>
-public sealed record CorrelationPoint(string Regime, int Seed, double X, double Y);
+/// <summary>One run in a correlation: its regime, seed and the two metrics (and, in a stronger-correlation claim, the
+/// rival metric's value; NaN otherwise).</summary>
+public sealed record CorrelationPoint(string Regime, int Seed, double X, double Y, double Rival = double.NaN);
 
 /// <summary>
 /// One (setting, metric) of a bound claim: every seed's value of the metric in the claim's regime, held to

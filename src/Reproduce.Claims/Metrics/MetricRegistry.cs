@@ -24,6 +24,7 @@ public static class MetricRegistry
         Register(new TrainConfidenceMetric());
         Register(new GradientNormMetric());
         Register(new GeneralisationGapMetric());
+        Register(new LossGapMetric());
         Register(new TestNllMetric());
         Register(new TestBrierMetric());
         Register(new CalibrationErrorMetric());

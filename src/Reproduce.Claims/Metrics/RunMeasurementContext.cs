@@ -1,6 +1,7 @@
 using Reproduce.Claims.Runner;
 using Reproduce.Claims.Specs;
 using Reproduce.Measurement;
+using Reproduce.Measurement.Flatness;
 using Reproduce.Measurement.Hessian;
 using Reproduce.Measurement.Safety;
 using Reproduce.Measurement.Sharpness;
@@ -26,6 +27,7 @@ public sealed class RunMeasurementContext : IDisposable
     private Predictions? testPredictions, trainPredictions;
     private readonly Dictionary<(double Rho, int Draws, long Seed, LossAveraging Averaging), SamDrawLosses> samLosses = [];
     private readonly Dictionary<LossSubset, double> meanLosses = [];
+    private DampedProbeSolves? gaussNewtonSolves;
 
     public RunMeasurementContext(FeatureNetwork model, SettingProfile settingProfile, Regime regime, SettingData data, int seed)
     {
@@ -91,6 +93,16 @@ public sealed class RunMeasurementContext : IDisposable
         return samLosses[key] = measure.Losses(Model, Loss, MeasureSubset, known);
     }
 
+    /// <summary>
+    /// The damped Gauss-Newton solves u_j = (G + lambda I)^{-1} z_j on the measure subset, once per run: ggn_soft_rank
+    /// and ggn_damped_tic read the same probes and solves (lambda 5e-4, the profile's hessianProbes, the run's seed,
+    /// at most 100 conjugate-gradient iterations), which are almost all of either's cost. Each metric alone computes
+    /// exactly these, so sharing changes no bit (<see cref="DampedProbeSolves"/>).
+    /// </summary>
+    public DampedProbeSolves GaussNewtonSolves() => gaussNewtonSolves ??= DampedProbeSolves.Solve(
+        new GaussNewtonOperator(new ModelObjective(Model, Loss, MeasureSubset)), GaussNewtonSoftRankMetric.Damping, SettingProfile.HessianProbes, Seed,
+        new Reproduce.Measurement.Flatness.ConjugateGradient { MaxIterations = GaussNewtonSoftRankMetric.MaxIterations });
+
     /// <summary>The model as the measurement library sees a feature model: its penultimate features and classifier weight.</summary>
     public FeatureModel FeatureModel() => new(Model, Model.Features, $"{FeatureNetwork.ClassifierName}.weight");
 
@@ -113,5 +125,6 @@ public sealed class RunMeasurementContext : IDisposable
         MeasureSubset.Dispose(); TestSubset.Dispose(); RobustnessSubset.Dispose(); TrainSubset.Dispose();
         testPredictions?.Dispose();
         trainPredictions?.Dispose();
+        gaussNewtonSolves?.Dispose();
     }
 }

@@ -52,8 +52,11 @@ public sealed class HtmlReport(ClaimSuite suite, PlannedResults results)
             string cls = o.Verdict.Split(' ')[0];
             string Join(Func<ComparisonOutcome, string> f) => string.Join("<br>", o.Comparisons.Select(c => E(f(c))));
             string regimes = o.Comparisons.Count > 0 ? Join(c => $"{c.Setting}: {c.Regime} vs {c.Reference}") : string.Join("<br>", o.Correlations.Select(c => E($"{c.Setting}: pooled over regimes")));
-            string metric = o.Comparisons.Count > 0 ? Join(c => c.Metric) : string.Join("<br>", o.Correlations.Select(c => E($"{c.X} ~ {c.Y}")));
-            string medians = o.Comparisons.Count > 0 ? Join(c => $"{Format.Number(c.RegimeMedian)} vs {Format.Number(c.ReferenceMedian)}") : string.Join("<br>", o.Correlations.Select(c => E($"tau {Format.Number(c.Tau)}; within: {string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)}"))}; stratified {Format.Number(c.StratifiedTau)} (p {Format.P(c.StratifiedP)})")));
+            string metric = o.Comparisons.Count > 0 ? Join(c => c.Metric) : string.Join("<br>", o.Correlations.Select(c => E(c.Rival is null ? $"{c.X} ~ {c.Y}" : $"{c.X} vs {c.Rival} ~ {c.Y}")));
+            string medians = o.Comparisons.Count > 0 ? Join(c => $"{Format.Number(c.RegimeMedian)} vs {Format.Number(c.ReferenceMedian)}") : string.Join("<br>", o.Correlations.Select(c => E(c.Rival is null
+                ? $"tau {Format.Number(c.Tau)}; within: {string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)}"))}; stratified {Format.Number(c.StratifiedTau)} (p {Format.P(c.StratifiedP)})"
+                : $"tau {Format.Number(c.Tau)} vs {Format.Number(c.RivalTau)}: D {Format.Number(c.TauDifference)} ± {Format.Number(c.TauDifferenceStandardError)} [{Format.Number(c.TauDifferenceLower)}, {Format.Number(c.TauDifferenceUpper)}]; "
+                    + $"within: {string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)} vs {Format.Number(c.RivalTauWithinRegime.GetValueOrDefault(p.Key, double.NaN))}"))}; D within regimes {Format.Number(c.StratifiedTauDifference)} (p {Format.P(c.StratifiedDifferenceP)})")));
             string effect = o.Comparisons.Count > 0 ? Join(c => double.IsNaN(c.RankBiserial) ? "" : $"{Format.Number(c.RankBiserial)} [{Format.Number(c.RankBiserialLower)}, {Format.Number(c.RankBiserialUpper)}]") : "";
             string p = o.Comparisons.Count > 0 ? Join(c => Format.P(c.P)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.P)));
             string by = o.Comparisons.Count > 0 ? Join(c => Format.P(c.PAdjusted)) : string.Join("<br>", o.Correlations.Select(c => Format.P(c.PAdjusted)));

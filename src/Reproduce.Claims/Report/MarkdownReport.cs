@@ -44,9 +44,23 @@ public static class MarkdownReport
             s.AppendLine();
             s.AppendLine("| claim | setting | x | y | runs | pooled tau | p (expected) | p adj | within regimes | stratified tau (p two-sided) | verdict |");
             s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-            foreach (var (id, c) in cors)
+            foreach (var (id, c) in cors.Where(t => t.c.Rival is null))
                 s.AppendLine($"| {id} | {c.Setting} | {c.X} | {c.Y} | {c.Runs} | {Format.Number(c.Tau)} | {Format.P(c.P)} | {Format.P(c.PAdjusted)} | "
                     + $"{string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)}"))} | {Format.Number(c.StratifiedTau)} ({Format.P(c.StratifiedP)}) | {c.Verdict} |");
+        }
+        var contrasts = cors.Where(t => t.c.Rival is not null).ToList();
+        if (contrasts.Count > 0)
+        {
+            s.AppendLine();
+            s.AppendLine("## Stronger correlations (D = tau(x, y) - tau(rival, y), jackknife over runs)");
+            s.AppendLine();
+            s.AppendLine("| claim | setting | x | rival | y | runs | tau x / rival (pooled) | D ± jackknife SE [bootstrap 95%] | p (expected) | p adj | within regimes, x / rival | D within regimes (p two-sided) | verdict |");
+            s.AppendLine("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+            foreach (var (id, c) in contrasts)
+                s.AppendLine($"| {id} | {c.Setting} | {c.X} | {c.Rival} | {c.Y} | {c.Runs} | {Format.Number(c.Tau)} / {Format.Number(c.RivalTau)} | "
+                    + $"{Format.Number(c.TauDifference)} ± {Format.Number(c.TauDifferenceStandardError)} [{Format.Number(c.TauDifferenceLower)}, {Format.Number(c.TauDifferenceUpper)}] | {Format.P(c.P)} | {Format.P(c.PAdjusted)} | "
+                    + $"{string.Join(", ", c.TauWithinRegime.Select(p => $"{p.Key} {Format.Number(p.Value)} / {Format.Number(c.RivalTauWithinRegime.GetValueOrDefault(p.Key, double.NaN))}"))} | "
+                    + $"{Format.Number(c.StratifiedTauDifference)} ({Format.P(c.StratifiedDifferenceP)}) | {c.Verdict} |");
         }
         var bounds = outcomes.SelectMany(o => o.Bounds.Select(b => (o.ClaimId, b))).ToList();
         if (bounds.Count > 0)

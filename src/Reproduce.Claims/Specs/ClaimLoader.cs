@@ -13,7 +13,7 @@ public static class ClaimLoader
     private static readonly string[] Fields =
         ["id", "statement", "source", "kind", "settings", "reference", "regimes", "metrics", "direction", "test", "family", "support", "premises", "notes", "atLeast", "atMost", "profiles"];
 
-    public static readonly IReadOnlyList<string> Kinds = ["comparison", "best", "correlation", "condition", "bound", "trend"];
+    public static IReadOnlyList<string> Kinds => ClaimKindNames.All;
 
     public static IReadOnlyList<ClaimSpec> LoadFolder(string folder, IReadOnlyDictionary<string, SettingSpec> settings)
     {
@@ -55,13 +55,13 @@ public static class ClaimLoader
             source = new ClaimSource(r.String(s, "$.source", "paper") ?? "", r.String(s, "$.source", "location") ?? "", r.Integer(s, "$.source", "protocolClaim", required: false, min: 1));
         }
         var kindName = r.String(root, "$", "kind", allowed: Kinds);
-        var kind = kindName switch { "comparison" => ClaimKind.Comparison, "best" => ClaimKind.Best, "correlation" => ClaimKind.Correlation, "condition" => ClaimKind.Condition, "bound" => ClaimKind.Bound, "trend" => ClaimKind.Trend, _ => (ClaimKind?)null };
+        var kind = ClaimKindNames.Parse(kindName);
         var settingNames = r.Strings(root, "$", "settings", allowed: settings.Keys.Order().ToList());
         var metrics = r.Strings(root, "$", "metrics", allowed: MetricRegistry.Names);
         var reference = r.String(root, "$", "reference", required: kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition or ClaimKind.Bound or ClaimKind.Trend, allowed: RegimeRegistry.Names);
         var regimes = r.Strings(root, "$", "regimes", required: false, allowed: RegimeRegistry.Names) ?? [];
         // A bound claim has no direction and no test (it holds each seed to an interval); every other kind needs both.
-        var direction = r.String(root, "$", "direction", required: kind != ClaimKind.Bound, allowed: kind == ClaimKind.Correlation ? Directions.Correlation : kind == ClaimKind.Trend ? Directions.Trend : Directions.Comparison);
+        var direction = r.String(root, "$", "direction", required: kind != ClaimKind.Bound, allowed: kind == ClaimKind.Correlation ? Directions.Correlation : kind == ClaimKind.Trend ? Directions.Trend : kind == ClaimKind.StrongerCorrelation ? Directions.StrongerCorrelation : Directions.Comparison);
         var test = r.String(root, "$", "test", required: kind != ClaimKind.Bound, allowed: ClaimSpec.Tests);
         double? atLeast = r.Number(root, "$", "atLeast", required: false), atMost = r.Number(root, "$", "atMost", required: false);
         var family = r.String(root, "$", "family", allowed: ClaimFamilies.Names);
@@ -108,6 +108,13 @@ public static class ClaimLoader
             if (test is not null && test != "kendall-tau") r.Error("$.test", "a trend claim uses kendall-tau (within seed, exact)");
             if (metrics is not null && metrics.Any(m => MetricRegistry.Get(m) is GroupMetric)) r.Error("$.metrics", "a per-group metric compares models on the same test points; a trend's settings do not share them");
         }
+        if (kind == ClaimKind.StrongerCorrelation)
+        {
+            if (metrics is not null && metrics.Count != 3) r.Error("$.metrics", $"a stronger-correlation claim names exactly three metrics [x, rival, y]; found {metrics.Count}");
+            if (test is not null && test != "kendall-tau-difference") r.Error("$.test", "a stronger-correlation claim uses kendall-tau-difference (two dependent taus, by the jackknife)");
+            if (metrics is not null && metrics.Any(m => MetricRegistry.Get(m) is GroupMetric)) r.Error("$.metrics", "a per-group metric has no value per run to pool");
+        }
+        else if (test == "kendall-tau-difference") r.Error("$.test", "kendall-tau-difference is the test of a stronger-correlation claim only");
         // A per-group metric's per-seed values share models (each is a mean over the other seeds), so they are no
         // independent replicates for a paired test: such claims use the permutation test over models. In a best claim
         // that also names per-run metrics, those are still tested with wilcoxon-signed-rank.

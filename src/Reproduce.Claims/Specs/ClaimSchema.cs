@@ -8,8 +8,9 @@ namespace Reproduce.Claims.Specs;
 
 /// <summary>
 /// claims/claim.schema.json's name lists, derived from the registries: the metric enum from
-/// <see cref="MetricRegistry"/>, the regime enum from <see cref="RegimeRegistry"/>, the family enum and its
-/// description from <see cref="ClaimFamilies"/>. Everything else in the schema is
+/// <see cref="MetricRegistry"/>, the regime enum from <see cref="RegimeRegistry"/>, the kind and test enums from
+/// <see cref="ClaimLoader.Kinds"/> and <see cref="ClaimSpec.Tests"/>, the family enum and its description from
+/// <see cref="ClaimFamilies"/>. Everything else in the schema is
 /// written by hand and kept as it is. <c>reproduce schema --write</c> rewrites the file; a test fails while the file
 /// and the registries disagree.
 /// </summary>
@@ -31,6 +32,9 @@ public static class ClaimSchema
         if (root["properties"]?["kind"] is not JsonObject kind)
             throw new SpecException(file, "$.properties.kind", "missing: the schema must describe the claim's kind");
         kind["enum"] = new JsonArray([.. ClaimLoader.Kinds.Select(n => (JsonNode)JsonValue.Create(n))]);
+        if (root["properties"]?["test"] is not JsonObject test)
+            throw new SpecException(file, "$.properties.test", "missing: the schema must describe the claim's test");
+        test["enum"] = new JsonArray([.. ClaimSpec.Tests.Select(n => (JsonNode)JsonValue.Create(n))]);
         // The family is a single string, not a list: its enum sits on the property itself, with a description written
         // from the families' own descriptions.
         if (root["properties"]?["family"] is not JsonObject family)

@@ -20,6 +20,30 @@ public enum ClaimKind
     /// a seed exchangeable over its levels under the null); direction "positive" = the metric rises along the listed
     /// settings. Reported as a correlation (level ~ metric) whose points are (setting, seed, level index, value).</summary>
     Trend,
+    /// <summary>One metric orders the pooled runs by a third more strongly than a rival metric does: metrics [x, rival, y],
+    /// D = tau_b(x, y) - tau_b(rival, y) over the same runs, pooled over regimes (the test: the delete-one jackknife of
+    /// D, <see cref="Statistics.KendallTauDifference"/>) and within each regime (reported); direction "positive" =
+    /// D &gt; 0 (x more positively correlated with y than the rival), "negative" = D &lt; 0.</summary>
+    StrongerCorrelation,
+}
+
+/// <summary>The names claim files give the kinds (claims' "kind" field), one per <see cref="ClaimKind"/>.</summary>
+public static class ClaimKindNames
+{
+    private static readonly Dictionary<ClaimKind, string> Names = new()
+    {
+        [ClaimKind.Comparison] = "comparison", [ClaimKind.Best] = "best", [ClaimKind.Correlation] = "correlation", [ClaimKind.Condition] = "condition",
+        [ClaimKind.Bound] = "bound", [ClaimKind.Trend] = "trend", [ClaimKind.StrongerCorrelation] = "stronger-correlation",
+    };
+
+    /// <summary>Every kind's name, in the enum's order.</summary>
+    public static readonly IReadOnlyList<string> All = [.. Enum.GetValues<ClaimKind>().Select(k => Names[k])];
+
+    /// <summary>The file name of a kind, e.g. "stronger-correlation".</summary>
+    public static string Name(this ClaimKind kind) => Names[kind];
+
+    /// <summary>The kind a claim file names, or null.</summary>
+    public static ClaimKind? Parse(string? name) => Names.FirstOrDefault(kv => kv.Value == name) is { Value: not null } kv ? kv.Key : null;
 }
 
 /// <summary>The expected direction: for comparisons "higher"/"lower"; for correlations "positive", "negative", "not-positive".</summary>
@@ -29,6 +53,8 @@ public static class Directions
     public static readonly IReadOnlyList<string> Correlation = ["positive", "negative", "not-positive"];
     /// <summary>A trend: "positive" = the metric rises along the listed settings, "negative" = it falls.</summary>
     public static readonly IReadOnlyList<string> Trend = ["positive", "negative"];
+    /// <summary>A stronger-correlation claim: "positive" = tau(x, y) - tau(rival, y) &gt; 0, "negative" = &lt; 0.</summary>
+    public static readonly IReadOnlyList<string> StrongerCorrelation = ["positive", "negative"];
 }
 
 public sealed record ClaimSource(string Paper, string Location, int? ProtocolClaim);
@@ -42,8 +68,9 @@ public sealed record ClaimSpec
     public static bool IsValidId(string id) => System.Text.RegularExpressions.Regex.IsMatch(id, "^[a-z0-9][a-z0-9-]*$");
     /// <summary>wilcoxon-signed-rank: paired by seed over per-run values; model-permutation: the paired permutation test
     /// over models for per-group metrics, whose per-seed values share models (Statistics.ModelPermutationTest);
-    /// kendall-tau: correlations.</summary>
-    public static readonly IReadOnlyList<string> Tests = ["wilcoxon-signed-rank", "kendall-tau", "model-permutation"];
+    /// kendall-tau: correlations; kendall-tau-difference: two dependent taus sharing y, by the jackknife
+    /// (Statistics.KendallTauDifference).</summary>
+    public static readonly IReadOnlyList<string> Tests = ["wilcoxon-signed-rank", "kendall-tau", "model-permutation", "kendall-tau-difference"];
 
     public required string Id { get; init; }
     public required string File { get; init; }
@@ -55,7 +82,7 @@ public sealed record ClaimSpec
     public string? Reference { get; init; }
     /// <summary>Comparison: regimes compared with the reference. Best/Correlation: the regimes taking part.</summary>
     public IReadOnlyList<string> Regimes { get; init; } = [];
-    /// <summary>Comparison and best: metrics; correlation: [x, y].</summary>
+    /// <summary>Comparison and best: metrics; correlation: [x, y]; stronger correlation: [x, rival, y].</summary>
     public required IReadOnlyList<string> Metrics { get; init; }
     /// <summary>Comparison and correlation claims: the expected direction. Empty for a bound claim.</summary>
     public required string Direction { get; init; }

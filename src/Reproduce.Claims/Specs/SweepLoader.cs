@@ -60,7 +60,7 @@ public static class SweepLoader
                 if (kept.Count == 0) r.Error($"$.claims[{i}]", $"'{c.Id}' trains none of the listed settings ({string.Join(", ", settingNames)}); it trains {string.Join(", ", c.Settings)}");
                 // A condition or trend compares its settings with each other: a subset of them is another claim.
                 else if (c.Kind is ClaimKind.Condition or ClaimKind.Trend && kept.Count != c.Settings.Count)
-                    r.Error($"$.claims[{i}]", $"'{c.Id}' is a {c.Kind.ToString().ToLowerInvariant()} claim over {string.Join(", ", c.Settings)}: a sweep keeps all of them or leaves the claim out");
+                    r.Error($"$.claims[{i}]", $"'{c.Id}' is a {c.Kind.Name()} claim over {string.Join(", ", c.Settings)}: a sweep keeps all of them or leaves the claim out");
             }
         var axes = ReadAxes(r, root);
         // A condition or trend compares its settings with each other; a swept field on which they differ would be set to

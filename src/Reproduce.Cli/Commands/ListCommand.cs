@@ -38,7 +38,7 @@ internal static class ListCommand
             var baselines = new BaselineStore(suite.Options.Resolve(suite.Options.BaselinesFolder));
             var rows = suite.Claims.Select(c => new
             {
-                id = c.Id, kind = c.Kind.ToString().ToLowerInvariant(), settings = c.Settings, reference = c.Reference, regimes = c.Regimes,
+                id = c.Id, kind = Reproduce.Claims.Specs.ClaimKindNames.Name(c.Kind), settings = c.Settings, reference = c.Reference, regimes = c.Regimes,
                 metrics = c.Metrics, direction = c.Direction, family = c.Family, support = c.Support, sweep = c.Cell?.Sweep,
                 baseline = baselines.Read(suite.Options.Profile, c.Id)?.Verdict ?? "none", statement = c.Statement,
             }).ToList();

@@ -30,22 +30,24 @@ public sealed class SoftRank
         ArgumentNullException.ThrowIfNull(op);
         if (Probes < 2) throw new ArgumentOutOfRangeException(nameof(Probes), Probes, "The soft rank's Hutchinson estimate needs at least 2 probes for a standard error.");
         if (!(Damping > 0) || !double.IsFinite(Damping)) throw new ArgumentOutOfRangeException(nameof(Damping), Damping, "The soft rank's damping lambda must be positive and finite.");
+        using var solves = DampedProbeSolves.Solve(op, Damping, Probes, Seed, Solver);
+        return Estimate(solves);
+    }
+
+    /// <summary>The estimate from probes already solved (<see cref="DampedProbeSolves"/>, e.g. shared with the TIC):
+    /// each probe's value d - lambda z.u.</summary>
+    public static DampedTraceEstimate Estimate(DampedProbeSolves solves)
+    {
+        ArgumentNullException.ThrowIfNull(solves);
         using var scope = NewDisposeScope();
-        var generator = new Generator((ulong)Seed);
-        long before = op.ApplyCount;
-        var samples = new double[Probes];
-        var diagnostics = new SolveDiagnostics();
-        for (int j = 0; j < Probes; j++)
+        var samples = new double[solves.Probes.Count];
+        for (int j = 0; j < samples.Length; j++)
         {
-            using var probeScope = NewDisposeScope();
-            var z = RandomProbes.Rademacher(op.Dimension, generator).OnDevice(op.Device);
-            using var solve = Solver.Solve(op, Damping, z);
-            samples[j] = op.Dimension - Damping * z.dot(solve.Solution).item<double>();
+            samples[j] = solves.Dimension - solves.Damping * solves.Probes[j].dot(solves.Solutions[j]).item<double>();
             if (!double.IsFinite(samples[j])) throw new NonFiniteValueException($"Soft-rank probe {j} gave a non-finite value.");
-            diagnostics.Add(solve);
         }
         var (mean, se) = SampleStatistics.MeanAndStandardError(samples);
-        return new DampedTraceEstimate(mean, se, Probes, Damping, op.ApplyCount - before, diagnostics.MaxIterations, diagnostics.MaxRelativeResidual, diagnostics.Converged, diagnostics.NegativeCurvature,
+        return new DampedTraceEstimate(mean, se, samples.Length, solves.Damping, solves.ApplyCount, solves.MaxIterations, solves.MaxRelativeResidual, solves.Converged, solves.NegativeCurvature,
             "Hutchinson (Rademacher) with conjugate-gradient solves");
     }
 }

@@ -34,30 +34,30 @@ public sealed class TakeuchiInformationCriterion
         if (!(Damping > 0) || !double.IsFinite(Damping)) throw new ArgumentOutOfRangeException(nameof(Damping), Damping, "The TIC's damping lambda must be positive and finite.");
         if (gradients.Dimension != hessian.Dimension)
             throw new ArgumentException($"The per-sample gradients have length {gradients.Dimension} but the Hessian is {hessian.Dimension} x {hessian.Dimension}.", nameof(gradients));
+        using var solves = DampedProbeSolves.Solve(hessian, Damping, Probes, Seed, Solver);
+        return Estimate(solves, gradients);
+    }
+
+    /// <summary>The estimate from probes already solved (<see cref="DampedProbeSolves"/>, e.g. shared with the soft
+    /// rank): each probe's value u^T C z from one projection of the per-sample gradients.</summary>
+    public static DampedTraceEstimate Estimate(DampedProbeSolves solves, ISampleGradients gradients)
+    {
+        ArgumentNullException.ThrowIfNull(solves);
+        ArgumentNullException.ThrowIfNull(gradients);
+        if (gradients.Dimension != solves.Dimension)
+            throw new ArgumentException($"The per-sample gradients have length {gradients.Dimension} but the solves are of dimension {solves.Dimension}.", nameof(gradients));
         using var scope = NewDisposeScope();
-        var generator = new Generator((ulong)Seed);
-        long before = hessian.ApplyCount;
-        var diagnostics = new SolveDiagnostics();
-        var probes = new List<Tensor>();
-        var solutions = new List<Tensor>();
-        for (int j = 0; j < Probes; j++)
-        {
-            var z = RandomProbes.Rademacher(hessian.Dimension, generator).OnDevice(hessian.Device);
-            var solve = Solver.Solve(hessian, Damping, z);
-            probes.Add(z);
-            solutions.Add(solve.Solution);
-            diagnostics.Add(solve);
-        }
+        int probes = solves.Probes.Count;
         // P[:, j] = G z_j and P[:, Probes + j] = G u_j, with G the N x d matrix of per-sample gradients.
-        var projections = gradients.Project(stack(probes.Concat(solutions).ToArray(), 1)).to(ScalarType.Float64).cpu();
-        var pz = projections.narrow(1, 0, Probes);
-        var pu = projections.narrow(1, Probes, Probes);
+        var projections = gradients.Project(stack(solves.Probes.Concat(solves.Solutions).ToArray(), 1)).to(ScalarType.Float64).cpu();
+        var pz = projections.narrow(1, 0, probes);
+        var pu = projections.narrow(1, probes, probes);
         var centred = (pu * pz).mean(new long[] { 0 }) - pu.mean(new long[] { 0 }) * pz.mean(new long[] { 0 });
         var samples = HostRead.ToArray<double>(centred);
-        for (int j = 0; j < Probes; j++)
+        for (int j = 0; j < probes; j++)
             if (!double.IsFinite(samples[j])) throw new NonFiniteValueException($"TIC probe {j} gave a non-finite value.");
         var (mean, se) = SampleStatistics.MeanAndStandardError(samples);
-        return new DampedTraceEstimate(mean, se, Probes, Damping, hessian.ApplyCount - before, diagnostics.MaxIterations, diagnostics.MaxRelativeResidual, diagnostics.Converged, diagnostics.NegativeCurvature,
+        return new DampedTraceEstimate(mean, se, probes, solves.Damping, solves.ApplyCount, solves.MaxIterations, solves.MaxRelativeResidual, solves.Converged, solves.NegativeCurvature,
             "Hutchinson (Rademacher) with conjugate-gradient solves and per-sample gradient projections");
     }
 }

@@ -27,8 +27,8 @@ public sealed class GaussNewtonSoftRankMetric : RunMetric
 
     public override MetricValue Compute(RunMeasurementContext run)
     {
-        var op = new GaussNewtonOperator(new ModelObjective(run.Model, run.Loss, run.MeasureSubset));
-        var r = new SoftRank { Damping = Damping, Probes = run.SettingProfile.HessianProbes, Seed = run.Seed, Solver = new ConjugateGradient { MaxIterations = MaxIterations } }.Estimate(op);
+        // The run's shared solves (the TIC reads the same ones).
+        var r = SoftRank.Estimate(run.GaussNewtonSolves());
         return new(r.Value, Details(new { r.StandardError, r.Probes, r.Damping, r.MaxIterations, r.MaxRelativeResidual, r.Converged, r.NegativeCurvature, r.ApplyCount, samples = run.MeasureSubset.SampleCount }));
     }
 }

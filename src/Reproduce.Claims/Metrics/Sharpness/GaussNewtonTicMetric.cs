@@ -20,12 +20,8 @@ public sealed class GaussNewtonTicMetric : RunMetric
 
     public override MetricValue Compute(RunMeasurementContext run)
     {
-        var objective = new ModelObjective(run.Model, run.Loss, run.MeasureSubset);
-        var r = new TakeuchiInformationCriterion
-        {
-            Damping = GaussNewtonSoftRankMetric.Damping, Probes = run.SettingProfile.HessianProbes, Seed = run.Seed,
-            Solver = new ConjugateGradient { MaxIterations = GaussNewtonSoftRankMetric.MaxIterations },
-        }.Estimate(new GaussNewtonOperator(objective), new ModelSampleGradients(objective));
+        // The run's shared solves (the soft rank reads the same ones); the per-sample gradients are this metric's own.
+        var r = TakeuchiInformationCriterion.Estimate(run.GaussNewtonSolves(), new ModelSampleGradients(new ModelObjective(run.Model, run.Loss, run.MeasureSubset)));
         return new(r.Value, Details(new { r.StandardError, r.Probes, r.Damping, r.MaxIterations, r.MaxRelativeResidual, r.Converged, r.NegativeCurvature, r.ApplyCount, samples = run.MeasureSubset.SampleCount }));
     }
 }

@@ -258,6 +258,46 @@ public class VerdictLogicTests
         Assert.That(Evaluate(none, Corr("positive")).Single().Verdict, Is.EqualTo(Verdicts.Inconclusive));
     }
 
+    /// <summary>
+    /// A stronger-correlation claim on 20 runs (Base and WD x 10 seeds): x orders the runs exactly by y (tau 1), the
+    /// rival is y scrambled within each regime (tau well below 1), so D &gt; 0 with a small jackknife error: a "positive"
+    /// claim is reproduced, a "negative" one contradicted, and swapping x and the rival contradicts the positive claim.
+    /// The outcome carries exactly KendallTauDifference's figures on the pooled points; a regime short of the fit premise
+    /// makes it premise unmet, and fewer than 10 runs no data.
+    /// </summary>
+    [Test]
+    public void AStrongerCorrelationFollowsTheSignOfTheTauDifference()
+    {
+        double[] y1 = [.. Enumerable.Range(0, 10).Select(i => (double)i)], y2 = [.. Enumerable.Range(10, 10).Select(i => (double)i)];
+        double[] Scramble(double[] v) => [.. v.Select((_, i) => v[(i * 7 + 3) % v.Length])];
+        Synthetic Data(double wdTrainAccuracy = 1.0) => New()
+            .Add("ten", "Base", "relative_flatness", y1).Add("ten", "Base", "hessian_top_eigenvalue", Scramble(y1)).Add("ten", "Base", "generalisation_gap", y1)
+            .Add("ten", "WD", "relative_flatness", y2, wdTrainAccuracy).Add("ten", "WD", "hessian_top_eigenvalue", Scramble(y2), wdTrainAccuracy).Add("ten", "WD", "generalisation_gap", y2, wdTrainAccuracy);
+        ClaimSpec Stronger(string direction, string x = "relative_flatness", string rival = "hessian_top_eigenvalue", string setting = "ten", Premise[]? premises = null)
+            => Claim("s", ClaimKind.StrongerCorrelation, [setting], null, ["Base", "WD"], [x, rival, "generalisation_gap"], direction, premises: premises) with { Test = "kendall-tau-difference" };
+
+        var positive = Evaluate(Data(), Stronger("positive")).Single();
+        var c = positive.Correlations.Single();
+        List<double> xs = [.. y1, .. y2], zs = [.. Scramble(y1), .. Scramble(y2)];
+        var expected = Reproduce.Claims.Statistics.KendallTauDifference.Test(xs, zs, xs, Reproduce.Claims.Statistics.Alternative.Greater);
+        Assert.That((c.Rival, c.Runs, c.Tau), Is.EqualTo(("hessian_top_eigenvalue", 20, 1.0)));
+        Assert.That((c.RivalTau, c.TauDifference, c.TauDifferenceStandardError, c.P), Is.EqualTo((expected.RivalTau, expected.Difference, expected.StandardError, expected.PValue)));
+        Assert.That(c.TauDifference, Is.GreaterThan(0.3));
+        Assert.That(c.RivalTauWithinRegime["Base"], Is.LessThan(1.0));
+        Assert.That(c.TauDifferenceLower, Is.LessThanOrEqualTo(c.TauDifference));
+        Assert.That(positive.Kind, Is.EqualTo("stronger-correlation"));
+        Assert.That(positive.Verdict, Is.EqualTo(Verdicts.Reproduced));
+        Assert.That(Evaluate(Data(), Stronger("negative")).Single().Verdict, Is.EqualTo(Verdicts.Contradicted));
+        Assert.That(Evaluate(Data(), Stronger("positive", x: "hessian_top_eigenvalue", rival: "relative_flatness")).Single().Verdict, Is.EqualTo(Verdicts.Contradicted));
+
+        var fit = new Premise("train_accuracy", 0.99, null, null, "minima");
+        Assert.That(Evaluate(Data(wdTrainAccuracy: 0.9), Stronger("positive", premises: [fit])).Single().Verdict, Is.EqualTo(Verdicts.PremiseUnmet));
+        Assert.That(Evaluate(Data(), Stronger("positive", premises: [fit])).Single().Verdict, Is.EqualTo(Verdicts.Reproduced));
+        var few = New().Add("three", "Base", "relative_flatness", [1, 2, 3]).Add("three", "Base", "hessian_top_eigenvalue", [1, 2, 3]).Add("three", "Base", "generalisation_gap", [1, 2, 3])
+            .Add("three", "WD", "relative_flatness", [4, 5, 6]).Add("three", "WD", "hessian_top_eigenvalue", [4, 5, 6]).Add("three", "WD", "generalisation_gap", [4, 5, 6]);
+        Assert.That(Evaluate(few, Stronger("positive", setting: "three")).Single().Verdict, Is.EqualTo(Verdicts.NoData));
+    }
+
     [Test]
     public void AComparisonWhoseRunsMissThePremiseCountsNeitherWay()
     {
