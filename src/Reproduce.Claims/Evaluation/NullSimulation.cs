@@ -75,8 +75,8 @@ public static class NullSimulation
                         // each run's two ranks (x's and the rival's, on the one scale ranks give) are exchangeable:
                         // swap them at random, run by run.
                         if (c.Points.Count < KendallTauDifference.MinimumCount) { p.Add(1.0); continue; }
-                        var xr = Ranks([.. c.Points.Select(q => q.X)]);
-                        var zr = Ranks([.. c.Points.Select(q => q.Rival)]);
+                        var xr = WilcoxonSignedRank.MidRanks([.. c.Points.Select(q => q.X)]);
+                        var zr = WilcoxonSignedRank.MidRanks([.. c.Points.Select(q => q.Rival)]);
                         for (int i = 0; i < xr.Length; i++) if (random.Next(2) == 0) (xr[i], zr[i]) = (zr[i], xr[i]);
                         p.Add(KendallTauDifference.Test(xr, zr, [.. c.Points.Select(q => q.Y)]).PValue);
                         continue;
@@ -91,21 +91,6 @@ public static class NullSimulation
             rates.Add(new FamilyFalsePositiveRate(family, comps.Count + cors.Count, simulations, any));
         }
         return rates;
-    }
-
-    /// <summary>Mid-ranks (1-based; tied values share the mean of their ranks).</summary>
-    private static double[] Ranks(IReadOnlyList<double> values)
-    {
-        var order = Enumerable.Range(0, values.Count).OrderBy(i => values[i]).ToArray();
-        var ranks = new double[values.Count];
-        for (int start = 0; start < order.Length;)
-        {
-            int end = start;
-            while (end + 1 < order.Length && values[order[end + 1]] == values[order[start]]) end++;
-            for (int k = start; k <= end; k++) ranks[order[k]] = (start + end) / 2.0 + 1;
-            start = end + 1;
-        }
-        return ranks;
     }
 
     // string.GetHashCode and HashCode.Combine are randomised per process; the simulation must not be.
