@@ -59,6 +59,8 @@ public static class RegimeRegistry
         // suite's rounds: from 75 % of the rounds, cycle 2 rounds (the code: 10 of 10000), low learning rate 1e-4.
         Register(new Regime { Name = "FedAvg-SWA", Description = "FedAvg with server-side SWA (Caldarola et al. 2022): from 75 % of the rounds the clients' learning rate cycles down to 1e-4 every 2 rounds and the server averages the global models at the cycle's end; the run's model is that average", Federated = new() { ServerSwa = FederatedServerSwa } });
         Register(new Regime { Name = "FedSAM-SWA", Description = "FedSAM with server-side SWA (Caldarola et al. 2022): FedSAM's clients (SAM, rho 0.05), FedAvg-SWA's server average", SamRho = PaperSamRho, Federated = new() { ServerSwa = FederatedServerSwa } });
+        Register(new Regime { Name = "FedASAM-SWA", Description = "FedASAM with server-side SWA (Caldarola et al. 2022): FedASAM's clients (ASAM, rho 0.5, eta 0.01), FedAvg-SWA's server average", Optimiser = "asam",
+            OptimiserParameters = new SortedDictionary<string, double>(StringComparer.Ordinal) { ["eta"] = 0.01, ["rho"] = 0.5 }, Federated = new() { ServerSwa = FederatedServerSwa } });
         Register(new Regime { Name = "Base-control", Description = "negative control: Base's recipe on disjoint seeds (seed + 1000)", SeedOffset = 1000 });
     }
 

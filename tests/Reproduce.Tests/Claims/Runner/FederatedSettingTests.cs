@@ -40,7 +40,11 @@ public class FederatedSettingTests
     public void TheRepositorysFederatedSettingLoadsAndItsRunKeysHoldTheProtocol()
     {
         var setting = SettingLoader.LoadFolder(Repository.Path("claims", "settings"))["mlp-federated"];
-        Assert.That(setting.Regimes, Is.EqualTo(new[] { "FedAvg", "FedSAM", "FedASAM", "FedAvg-SWA", "FedSAM-SWA" }));
+        Assert.That(setting.Regimes, Is.EqualTo(new[] { "FedAvg", "FedSAM", "FedASAM", "FedAvg-SWA", "FedSAM-SWA", "FedASAM-SWA" }));
+        // FedASAM-SWA is FedASAM's clients (the same optimiser and parameters) with FedAvg-SWA's server average.
+        var asamSwa = RegimeRegistry.Get("FedASAM-SWA");
+        Assert.That((asamSwa.Optimiser, asamSwa.OptimiserParameters), Is.EqualTo((RegimeRegistry.Get("FedASAM").Optimiser, RegimeRegistry.Get("FedASAM").OptimiserParameters)));
+        Assert.That(asamSwa.Federated, Is.EqualTo(RegimeRegistry.Get("FedAvg-SWA").Federated));
         foreach (var profile in setting.Profiles.Keys)
         {
             var run = new RunSpec(setting.Name, profile, setting.For(profile), RegimeRegistry.Get("FedAvg"), 0);
@@ -49,7 +53,7 @@ public class FederatedSettingTests
             // Server SWA is keyed only where it is on (FedAvg's key is unchanged by its existence), and it averages at
             // least two global models at every profile's number of rounds.
             Assert.That(run.CanonicalJson, Does.Not.Contain("serverSwa"), profile);
-            foreach (var name in new[] { "FedAvg-SWA", "FedSAM-SWA" })
+            foreach (var name in new[] { "FedAvg-SWA", "FedSAM-SWA", "FedASAM-SWA" })
             {
                 var swa = RegimeRegistry.Get(name).Federated!;
                 Assert.That(new RunSpec(setting.Name, profile, setting.For(profile), RegimeRegistry.Get(name), 0).CanonicalJson, Does.Contain("\"serverSwa\":{"), $"{profile} {name}");
