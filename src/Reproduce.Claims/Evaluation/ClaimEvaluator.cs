@@ -234,9 +234,14 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
         };
     }
 
+    /// <summary>The regimes a correlation pools in a setting: the claim's (with its reference, if any), or every regime the
+    /// setting trains when the claim names none (as <see cref="RunPlan"/> plans them).</summary>
+    private List<string> PooledRegimes(string setting, ClaimSpec claim) =>
+        claim.Regimes.Count > 0 ? claim.Regimes.Append(claim.Reference).OfType<string>().ToList() : [.. settings[setting].Regimes];
+
     private CorrelationOutcome Correlate(string setting, ClaimSpec claim)
     {
-        var regimes = claim.Regimes.Count > 0 ? claim.Regimes.Append(claim.Reference).OfType<string>().ToList() : settings[setting].Regimes.ToList();
+        var regimes = PooledRegimes(setting, claim);
         var points = new List<CorrelationPoint>();
         foreach (var regime in regimes)
         {
@@ -278,7 +283,7 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
     private CorrelationOutcome Contrast(string setting, ClaimSpec claim)
     {
         string xName = claim.Metrics[0], rivalName = claim.Metrics[1], yName = claim.Metrics[2];
-        var regimes = claim.Regimes.Count > 0 ? claim.Regimes.Append(claim.Reference).OfType<string>().ToList() : settings[setting].Regimes.ToList();
+        var regimes = PooledRegimes(setting, claim);
         var points = new List<CorrelationPoint>();
         foreach (var regime in regimes)
         {
@@ -297,18 +302,17 @@ public sealed class ClaimEvaluator(PlannedResults planned, double alpha = 0.05)
         };
         if (points.Count < KendallTauDifference.MinimumCount) { outcome.Verdict = Verdicts.NoData; return outcome; }
         List<double> xs = [.. points.Select(p => p.X)], zs = [.. points.Select(p => p.Rival)], ys = [.. points.Select(p => p.Y)];
-        var (alt, opp) = claim.Direction == "positive" ? (Alternative.Greater, Alternative.Less) : (Alternative.Less, Alternative.Greater);
-        var d = KendallTauDifference.Test(xs, zs, ys, alt);
-        var dOpposite = KendallTauDifference.Test(xs, zs, ys, opp);
+        var d = KendallTauDifference.Test(xs, zs, ys);
+        bool positive = claim.Direction == "positive";
         var regimeIndex = regimes.Select((r, i) => (r, i)).ToDictionary(t => t.r, t => t.i);
         var within = KendallTauDifference.Stratified(xs, zs, ys, [.. points.Select(p => regimeIndex[p.Regime])]);
         var interval = BootstrapInterval.Percentile(points, sample => KendallTau.Test([.. sample.Select(p => p.X)], [.. sample.Select(p => p.Y)]).Tau
             - KendallTau.Test([.. sample.Select(p => p.Rival)], [.. sample.Select(p => p.Y)]).Tau, resamples: 2000, seed: 0);
         return outcome with
         {
-            Tau = d.Tau, RivalTau = d.RivalTau, TauDifference = d.Difference, TauDifferenceStandardError = d.StandardError, P = d.PValue, POpposite = dOpposite.PValue,
+            Tau = d.Tau, RivalTau = d.RivalTau, TauDifference = d.Difference, TauDifferenceStandardError = d.StandardError, P = positive ? d.PGreater : d.PLess, POpposite = positive ? d.PLess : d.PGreater,
             TauDifferenceLower = interval.Lower, TauDifferenceUpper = interval.Upper,
-            StratifiedTau = within.Tau, StratifiedTauDifference = within.Difference, StratifiedDifferenceP = within.PValue,
+            StratifiedTauDifference = within.Difference, StratifiedDifferenceP = within.PValue,
         };
     }
 

@@ -2,9 +2,14 @@ namespace Reproduce.Claims.Statistics;
 
 /// <summary>
 /// Two dependent Kendall taus that share y, over the same units: D = tau_b(x, y) - tau_b(z, y), with its delete-one
-/// jackknife standard error and a normal p-value; <see cref="Stratified"/> is the within-group version.
-/// </summary>
-public sealed record TauDifferenceResult(double Tau, double RivalTau, double Difference, double StandardError, double PValue, int Count, Alternative? Alternative);
+/// jackknife standard error and a normal p-value; <see cref="KendallTauDifference.Stratified"/> is the within-group version.
+/// <see cref="PGreater"/> and <see cref="PLess"/> are the one-sided p's of D &gt; 0 and D &lt; 0 from the same z; <see cref="PValue"/> is
+/// the one the alternative asked for (two-sided without one).</summary>
+public sealed record TauDifferenceResult(double Tau, double RivalTau, double Difference, double StandardError, double PValue, int Count, Alternative? Alternative)
+{
+    public double PGreater { get; init; }
+    public double PLess { get; init; }
+}
 
 /// <summary>
 /// Does x order the units by y better than a rival measure z does? D = tau_b(x, y) - tau_b(z, y), both taus over the
@@ -49,19 +54,16 @@ public static class KendallTauDifference
         double mean = leaveOut.Average();
         double variance = (n - 1.0) / n * leaveOut.Sum(v => (v - mean) * (v - mean));
         double se = Math.Sqrt(variance);
-        double p;
-        if (!(se > 1e-12)) p = 1;
-        else
+        bool informative = se > 1e-12;
+        double score = informative ? d / se : 0;
+        double greater = informative ? NormalDistribution.UpperTail(score) : 1, less = informative ? NormalDistribution.Cdf(score) : 1;
+        double p = alternative switch
         {
-            double score = d / se;
-            p = alternative switch
-            {
-                Statistics.Alternative.Greater => NormalDistribution.UpperTail(score),
-                Statistics.Alternative.Less => NormalDistribution.Cdf(score),
-                _ => Math.Min(1, 2 * NormalDistribution.UpperTail(Math.Abs(score))),
-            };
-        }
-        return new TauDifferenceResult(tau, rival, d, se, p, n, alternative);
+            Statistics.Alternative.Greater => greater,
+            Statistics.Alternative.Less => less,
+            _ => informative ? Math.Min(1, 2 * NormalDistribution.UpperTail(Math.Abs(score))) : 1,
+        };
+        return new TauDifferenceResult(tau, rival, d, se, p, n, alternative) { PGreater = greater, PLess = less };
     }
 
     /// <summary>Stratified tau-b over the kept units: sum over groups of S, over the sum of the groups' tau-b

@@ -27,9 +27,6 @@ public sealed class SoftRank
 
     public DampedTraceEstimate Estimate(ILinearOperator op)
     {
-        ArgumentNullException.ThrowIfNull(op);
-        if (Probes < 2) throw new ArgumentOutOfRangeException(nameof(Probes), Probes, "The soft rank's Hutchinson estimate needs at least 2 probes for a standard error.");
-        if (!(Damping > 0) || !double.IsFinite(Damping)) throw new ArgumentOutOfRangeException(nameof(Damping), Damping, "The soft rank's damping lambda must be positive and finite.");
         using var solves = DampedProbeSolves.Solve(op, Damping, Probes, Seed, Solver);
         return Estimate(solves);
     }

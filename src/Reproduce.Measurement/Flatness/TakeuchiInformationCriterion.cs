@@ -30,8 +30,6 @@ public sealed class TakeuchiInformationCriterion
     {
         ArgumentNullException.ThrowIfNull(hessian);
         ArgumentNullException.ThrowIfNull(gradients);
-        if (Probes < 2) throw new ArgumentOutOfRangeException(nameof(Probes), Probes, "The TIC's Hutchinson estimate needs at least 2 probes for a standard error.");
-        if (!(Damping > 0) || !double.IsFinite(Damping)) throw new ArgumentOutOfRangeException(nameof(Damping), Damping, "The TIC's damping lambda must be positive and finite.");
         if (gradients.Dimension != hessian.Dimension)
             throw new ArgumentException($"The per-sample gradients have length {gradients.Dimension} but the Hessian is {hessian.Dimension} x {hessian.Dimension}.", nameof(gradients));
         using var solves = DampedProbeSolves.Solve(hessian, Damping, Probes, Seed, Solver);

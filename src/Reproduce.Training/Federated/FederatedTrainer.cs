@@ -90,7 +90,6 @@ public static class FederatedTrainer
                     var result = new Trainer().Train(model, clients[k]!, recipe);
                     if (result.Diverged)
                     {
-                        average?.ForEach(t => t.Dispose());
                         model.eval();
                         return new TrainingResult(logs, steps + result.Steps, true, steps + result.DivergedAtStep);
                     }
@@ -115,16 +114,14 @@ public static class FederatedTrainer
                 logs.Add(log);
                 progress?.Invoke(log);
             }
+            // The run's model is the server's SWA average (the code evaluates w_SWA).
+            if (average is not null) Load(state, average);
         }
         finally
         {
+            // The average lives outside every round's scope: freed here on every exit (end, divergence, exception).
+            average?.ForEach(t => t.Dispose());
             foreach (var client in clients) client?.Dispose();
-        }
-        if (average is not null)
-        {
-            // The run's model is the server's SWA average (the code evaluates w_SWA).
-            Load(state, average);
-            foreach (var t in average) t.Dispose();
         }
         model.eval();
         return new TrainingResult(logs, steps, false, null);
