@@ -100,10 +100,12 @@ public static class SettingLoader
             if (data is not null && !SettingProfile.IsRegressionData(data))
                 r.Error($"{path}.relativeTrainLossTarget", $"a relative train-loss target is the training MSE over the variance of the training targets: it applies only to regression data, not '{data}'");
         }
-        // Either target stops on the iterate's loss; an SWA or SWAD average is not the iterate (the trainer refuses both).
+        // Either target stops on the iterate's loss; an SWA average is not the iterate (the trainer refuses both). SWAD
+        // has a stop of its own (its loss valley) and keeps it: a target does not apply to it (TrainerOptions.With), so a
+        // matched-fit setting can stop the other regimes at SWAD's fit.
         string? targetField = trainLossTarget is not null ? "trainLossTarget" : relativeTrainLossTarget is not null ? "relativeTrainLossTarget" : null;
-        if (targetField is not null && regimes.Any(n => RegimeRegistry.Contains(n) && (RegimeRegistry.Get(n).SwaStartFraction > 0 || RegimeRegistry.Get(n).Swad is not null)))
-            r.Error($"{path}.{targetField}", "a train-loss target stops on the iterate's loss, which does not bound the loss of an SWA average (nor of SWAD's): a setting with a target cannot list an SWA or SWAD regime");
+        if (targetField is not null && regimes.Any(n => RegimeRegistry.Contains(n) && RegimeRegistry.Get(n).SwaStartFraction > 0))
+            r.Error($"{path}.{targetField}", "a train-loss target stops on the iterate's loss, which does not bound the loss of an SWA average: a setting with a target cannot list an SWA regime");
         var batch = r.Integer(e, path, "batchSize", min: 1);
         var lr = r.Number(e, path, "learningRate", min: 1e-12, max: 100);
         var momentum = r.Number(e, path, "momentum", required: false, min: 0, max: 1) ?? 0;
@@ -113,7 +115,6 @@ public static class SettingLoader
         if (regimes.Any(n => RegimeRegistry.Contains(n) && RegimeRegistry.Get(n).Swad is not null))
         {
             if (schedule != "constant") r.Error($"{path}.schedule", "SWAD averages the iterates of a constant learning rate: a setting that lists a SWAD regime needs schedule 'constant'");
-            if (trainLossTarget is not null) r.Error($"{path}.trainLossTarget", "SWAD stops on its held-out losses and returns an average of iterates: a setting with a train-loss target cannot list a SWAD regime");
             if (data is not null && data is not ("fashion-mnist" or "cifar10")) r.Error($"{path}.data", "SWAD's held-out split is cut from an image data set's training file: a setting that lists a SWAD regime needs fashion-mnist or cifar10");
         }
         var seeds = r.Integer(e, path, "seeds", min: 2, max: 1000);

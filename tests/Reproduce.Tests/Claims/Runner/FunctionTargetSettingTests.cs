@@ -69,12 +69,11 @@ public class FunctionTargetSettingTests
         finally { Directory.Delete(folder, recursive: true); }
     }
 
-    [TestCase("trainLossTarget", "0.5", "SWAD")]
+    [TestCase("trainLossTarget", "0.5", "SWA")]
     [TestCase("relativeTrainLossTarget", "0.01", "SWA")]
-    [TestCase("relativeTrainLossTarget", "0.01", "SWAD")]
-    public void EitherTargetBesideAnAveragingRegimeIsRefusedNamingItsField(string field, string value, string regime)
+    public void EitherTargetBesideAnSwaRegimeIsRefusedNamingItsField(string field, string value, string regime)
     {
-        // One rule for both stops: a target is checked on the iterate's loss, which bounds no SWA or SWAD average.
+        // One rule for both stops: a target is checked on the iterate's loss, which bounds no SWA average.
         var folder = Repository.TempFolder("target-averaging");
         try
         {
@@ -86,7 +85,31 @@ public class FunctionTargetSettingTests
                   "{{field}}": {{value}}, "seeds": 2 } } }
                 """);
             Assert.That(() => SettingLoader.Load(path), Throws.InstanceOf<SpecException>()
-                .With.Message.Contains("target-averaging.json").And.Message.Contains($"smoke.{field}").And.Message.Contains("cannot list an SWA or SWAD regime"));
+                .With.Message.Contains("target-averaging.json").And.Message.Contains($"smoke.{field}").And.Message.Contains("cannot list an SWA regime"));
+        }
+        finally { Directory.Delete(folder, recursive: true); }
+    }
+
+    [Test]
+    public void ATargetBesideSwadLoadsAndStopsOnlyTheOtherRegimes()
+    {
+        // A matched-fit control for SWAD: the target stops Base at SWAD's fit, SWAD keeps its own valley stop.
+        var folder = Repository.TempFolder("target-swad");
+        try
+        {
+            string path = Path.Combine(folder, "target-swad.json");
+            File.WriteAllText(path, """
+                { "name": "target-swad", "regimes": ["Base", "SWAD"], "profiles": { "smoke": {
+                  "data": "fashion-mnist", "model": { "kind": "mlp", "inputShape": [784], "classes": 10, "widths": [784, 8, 10] },
+                  "trainSize": 40, "testSize": 40, "measureSize": 40, "epochs": 2, "batchSize": 40, "learningRate": 0.01, "robustnessSize": 40,
+                  "trainLossTarget": 0.1, "seeds": 2 } } }
+                """);
+            var setting = SettingLoader.Load(path);
+            Assert.That(setting.Profiles["smoke"].TrainLossTarget, Is.EqualTo(0.1));
+            var recipe = new Reproduce.Training.TrainerOptions { Epochs = 2, BatchSize = 40, LearningRate = 0.01, TrainLossTarget = 0.1 };
+            Assert.That(recipe.With(RegimeRegistry.Get("Base")).TrainLossTarget, Is.EqualTo(0.1));
+            Assert.That(recipe.With(RegimeRegistry.Get("SWAD")).TrainLossTarget, Is.Null);
+            Assert.That(() => recipe.With(RegimeRegistry.Get("SWAD")).Validate(), Throws.Nothing);
         }
         finally { Directory.Delete(folder, recursive: true); }
     }
