@@ -39,7 +39,7 @@ public static class RegimeGrid
 {
     public static IReadOnlyList<RegimeGridPanel> Build(IReadOnlyList<ClaimSpec> claims, IReadOnlyList<ClaimOutcome> outcomes, IReadOnlyDictionary<string, SettingSpec> settings)
     {
-        var byId = claims.Where(c => c.Kind == ClaimKind.Comparison && c.Cell is null).ToDictionary(c => c.Id);
+        var byId = claims.Where(c => c.Kind is Kinds.ComparisonKind && c.Cell is null).ToDictionary(c => c.Id);
         var tests = new List<(string Setting, string Row, string Regime, ComparisonOutcome Outcome, RegimeGridTest Test)>();
         foreach (var o in outcomes)
         {

@@ -35,7 +35,7 @@ public sealed class RunPlan
                 var setting = settings[settingName];
                 var settingProfile = setting.For(profile);
                 var regimes = claim.Regimes.Append(claim.Reference).OfType<string>().Append("Base").Distinct();
-                if (claim.Kind is ClaimKind.Correlation or ClaimKind.StrongerCorrelation && claim.Regimes.Count == 0) regimes = setting.Regimes;
+                if (claim.Kind.PoolsEveryRegime && claim.Regimes.Count == 0) regimes = setting.Regimes;
                 foreach (var regimeName in regimes.Where(setting.Regimes.Contains))
                     for (int seed = 0; seed < settingProfile.Seeds; seed++)
                     {

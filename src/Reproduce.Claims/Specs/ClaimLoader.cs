@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Reproduce.Claims.Kinds;
 using Reproduce.Claims.Metrics;
 using Reproduce.Training.Regimes;
 
@@ -13,7 +14,7 @@ public static class ClaimLoader
     private static readonly string[] Fields =
         ["id", "statement", "source", "kind", "settings", "reference", "regimes", "metrics", "direction", "test", "family", "support", "premises", "notes", "atLeast", "atMost", "profiles"];
 
-    public static IReadOnlyList<string> Kinds => ClaimKindNames.All;
+    public static IReadOnlyList<string> Kinds => ClaimKinds.Names;
 
     public static IReadOnlyList<ClaimSpec> LoadFolder(string folder, IReadOnlyDictionary<string, SettingSpec> settings)
     {
@@ -55,14 +56,14 @@ public static class ClaimLoader
             source = new ClaimSource(r.String(s, "$.source", "paper") ?? "", r.String(s, "$.source", "location") ?? "", r.Integer(s, "$.source", "protocolClaim", required: false, min: 1));
         }
         var kindName = r.String(root, "$", "kind", allowed: Kinds);
-        var kind = ClaimKindNames.Parse(kindName);
+        var kind = ClaimKinds.Find(kindName);
         var settingNames = r.Strings(root, "$", "settings", allowed: settings.Keys.Order().ToList());
         var metrics = r.Strings(root, "$", "metrics", allowed: MetricRegistry.Names);
-        var reference = r.String(root, "$", "reference", required: kind is ClaimKind.Comparison or ClaimKind.Best or ClaimKind.Condition or ClaimKind.Bound or ClaimKind.Trend, allowed: RegimeRegistry.Names);
+        var reference = r.String(root, "$", "reference", required: kind?.RequiresReference ?? false, allowed: RegimeRegistry.Names);
         var regimes = r.Strings(root, "$", "regimes", required: false, allowed: RegimeRegistry.Names) ?? [];
         // A bound claim has no direction and no test (it holds each seed to an interval); every other kind needs both.
-        var direction = r.String(root, "$", "direction", required: kind != ClaimKind.Bound, allowed: kind == ClaimKind.Correlation ? Directions.Correlation : kind == ClaimKind.Trend ? Directions.Trend : kind == ClaimKind.StrongerCorrelation ? Directions.StrongerCorrelation : Directions.Comparison);
-        var test = r.String(root, "$", "test", required: kind != ClaimKind.Bound, allowed: ClaimSpec.Tests);
+        var direction = r.String(root, "$", "direction", required: kind?.HasDirectionAndTest ?? true, allowed: kind?.Directions ?? Directions.Comparison);
+        var test = r.String(root, "$", "test", required: kind?.HasDirectionAndTest ?? true, allowed: ClaimSpec.Tests);
         double? atLeast = r.Number(root, "$", "atLeast", required: false), atMost = r.Number(root, "$", "atMost", required: false);
         var family = r.String(root, "$", "family", allowed: ClaimFamilies.Names);
         var support = r.String(root, "$", "support", allowed: ClaimSpec.Supports);
@@ -93,41 +94,12 @@ public static class ClaimLoader
             }
         }
 
-        // Cross-field rules.
-        if (kind == ClaimKind.Correlation && metrics is not null && metrics.Count != 2) r.Error("$.metrics", $"a correlation claim names exactly two metrics [x, y]; found {metrics.Count}");
-        if (kind is ClaimKind.Comparison or ClaimKind.Condition && metrics is not null && metrics.Count != 1) r.Error("$.metrics", $"a {kindName} claim names exactly one metric; found {metrics.Count}");
-        if (kind == ClaimKind.Condition && settingNames is not null && settingNames.Count < 2) r.Error("$.settings", "a condition claim compares at least two settings: [reference, compared...]");
-        if (kind == ClaimKind.Condition && regimes.Count > 0) r.Error("$.regimes", "a condition claim compares settings within the one regime named by 'reference'; leave regimes out");
-        if (kind == ClaimKind.Correlation && test is not null && test != "kendall-tau") r.Error("$.test", "a correlation claim uses kendall-tau");
-        if (kind == ClaimKind.Trend)
-        {
-            if (settingNames is not null && settingNames.Count < 3) r.Error("$.settings", "a trend claim orders at least three settings (two are a condition claim)");
-            if (settingNames is not null && settingNames.Count > 8) r.Error("$.settings", "a trend claim orders at most eight settings (its exact test enumerates 8! orderings per seed)");
-            if (metrics is not null && metrics.Count != 1) r.Error("$.metrics", $"a trend claim names exactly one metric; found {metrics.Count}");
-            if (regimes.Count > 0) r.Error("$.regimes", "a trend claim follows the one regime named by 'reference' over its settings; leave regimes out");
-            if (test is not null && test != "kendall-tau") r.Error("$.test", "a trend claim uses kendall-tau (within seed, exact)");
-            if (metrics is not null && metrics.Any(m => MetricRegistry.Get(m) is GroupMetric)) r.Error("$.metrics", "a per-group metric compares models on the same test points; a trend's settings do not share them");
-        }
-        if (kind == ClaimKind.StrongerCorrelation)
-        {
-            if (metrics is not null && metrics.Count != 3) r.Error("$.metrics", $"a stronger-correlation claim names exactly three metrics [x, rival, y]; found {metrics.Count}");
-            if (test is not null && test != "kendall-tau-difference") r.Error("$.test", "a stronger-correlation claim uses kendall-tau-difference (two dependent taus, by the jackknife)");
-            if (metrics is not null && metrics.Any(m => MetricRegistry.Get(m) is GroupMetric)) r.Error("$.metrics", "a per-group metric has no value per run to pool");
-        }
-        else if (test == "kendall-tau-difference") r.Error("$.test", "kendall-tau-difference is the test of a stronger-correlation claim only");
-        // A per-group metric's per-seed values share models (each is a mean over the other seeds), so they are no
-        // independent replicates for a paired test: such claims use the permutation test over models. In a best claim
-        // that also names per-run metrics, those are still tested with wilcoxon-signed-rank.
-        bool perGroup = metrics is not null && metrics.Any(m => MetricRegistry.Get(m).PerGroup);
-        if (kind is ClaimKind.Comparison or ClaimKind.Best && test is not null && test != (perGroup ? "model-permutation" : "wilcoxon-signed-rank"))
-            r.Error("$.test", perGroup
-                ? "a claim on a per-group metric (" + string.Join(", ", metrics!.Where(m => MetricRegistry.Get(m).PerGroup)) + ") uses model-permutation: its per-seed values share models and are not independent replicates"
-                : "comparison and best claims use wilcoxon-signed-rank (model-permutation only when a metric is per-group)");
-        if (kind == ClaimKind.Condition && test is not null && test != "wilcoxon-signed-rank") r.Error("$.test", "condition claims use wilcoxon-signed-rank");
-        if (kind == ClaimKind.Condition && perGroup) r.Error("$.metrics", "a per-group metric compares models on the same test points; a condition claim's settings do not share them");
+        // Cross-field rules: the kind's own (its metrics, settings, regimes and test), then those every claim meets.
+        kind?.Check(new ClaimDraft(root, kindName, settingNames, metrics, reference, regimes, direction, test, family, atLeast, atMost), r);
+        // A test that belongs to one kind only is refused on every other kind with its owner's name.
+        if (test is not null && (kind is null || !kind.Tests.Contains(test)) && ClaimKinds.All.Where(k => k.Tests.Contains(test)).ToList() is [var owner])
+            r.Error("$.test", $"{test} is the test of a {owner.Name} claim only");
         if (reference is not null && regimes.Contains(reference)) r.Error("$.regimes", $"'{reference}' is the reference and cannot also be listed among the regimes");
-        if (kind is ClaimKind.Comparison or ClaimKind.Best && regimes.Count == 0 && r.Get(root, "$", "regimes", false) is not null) r.Error("$.regimes", "must not be empty");
-        if (kind is ClaimKind.Comparison or ClaimKind.Best && r.Get(root, "$", "regimes", false) is null) r.Error("$.regimes", "required field is missing");
         if (settingNames is not null)
             for (int i = 0; i < settingNames.Count; i++)
             {
@@ -136,29 +108,17 @@ public static class ClaimLoader
                     if (!setting.Regimes.Contains(regime))
                         r.Error($"$.settings[{i}]", $"setting '{setting.Name}' does not train regime '{regime}' (it trains {string.Join(", ", setting.Regimes)})");
             }
-        if (kind == ClaimKind.Bound)
-        {
-            if (direction is not null) r.Error("$.direction", "a bound claim has no direction: it holds every seed's value to [atLeast, atMost]");
-            if (test is not null) r.Error("$.test", "a bound claim has no statistical test: leave 'test' out");
-            if (regimes.Count > 0) r.Error("$.regimes", "a bound claim checks the one regime named by 'reference'; leave regimes out");
-            if (atLeast is null && atMost is null) r.Error("$", "a bound claim names atLeast, atMost or both");
-            if (atLeast is { } lo && atMost is { } hi && lo > hi) r.Error("$.atMost", $"{hi} is below atLeast {lo}: the interval is empty");
-            if (family is not null && family != "exact") r.Error("$.family", "a bound claim has no p-value, so it belongs to family 'exact' (no multiple-testing list)");
-        }
-        else
+        if (kind is null || !kind.HoldsToInterval)
         {
             if (atLeast is not null) r.Error("$.atLeast", "only a bound claim holds values to an interval (premises have their own atLeast)");
             if (atMost is not null) r.Error("$.atMost", "only a bound claim holds values to an interval (premises have their own atMost)");
             if (family == "exact") r.Error("$.family", "family 'exact' holds bound claims only (it has no multiple-testing list)");
         }
-        if (kind == ClaimKind.Best && metrics is not null)
-            for (int i = 0; i < metrics.Count; i++)
-                if (MetricRegistry.Get(metrics[i]).Better is null) r.Error($"$.metrics[{i}]", $"'{metrics[i]}' has no better direction, so no regime can be best on it");
 
         if (errors.Count > 0) throw new SpecException(errors);
         return new ClaimSpec
         {
-            Id = id!, File = file, Statement = statement!, Source = source!, Kind = kind!.Value, Settings = settingNames!,
+            Id = id!, File = file, Statement = statement!, Source = source!, Kind = kind!, Settings = settingNames!,
             Reference = reference, Regimes = regimes, Metrics = metrics!, Direction = direction ?? "", Test = test ?? "", Family = family!, AtLeast = atLeast, AtMost = atMost,
             Support = support!, Notes = notes, Premises = premises, Profiles = profiles,
         };

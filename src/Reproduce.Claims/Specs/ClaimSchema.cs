@@ -32,6 +32,7 @@ public static class ClaimSchema
         if (root["properties"]?["kind"] is not JsonObject kind)
             throw new SpecException(file, "$.properties.kind", "missing: the schema must describe the claim's kind");
         kind["enum"] = new JsonArray([.. ClaimLoader.Kinds.Select(n => (JsonNode)JsonValue.Create(n))]);
+        kind["description"] = "What the claim asserts and how it is tested: " + string.Join(" ", Kinds.ClaimKinds.All.Select(k => $"'{k.Name}': {k.Description}."));
         if (root["properties"]?["test"] is not JsonObject test)
             throw new SpecException(file, "$.properties.test", "missing: the schema must describe the claim's test");
         test["enum"] = new JsonArray([.. ClaimSpec.Tests.Select(n => (JsonNode)JsonValue.Create(n))]);

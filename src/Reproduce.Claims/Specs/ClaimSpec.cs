@@ -1,50 +1,6 @@
+using Reproduce.Claims.Kinds;
+
 namespace Reproduce.Claims.Specs;
-
-/// <summary>The three shapes of claim the suite checks.</summary>
-public enum ClaimKind
-{
-    /// <summary>Each treatment regime vs the reference regime on a metric, paired by seed; the verdict reads the sign of a two-sided test.</summary>
-    Comparison,
-    /// <summary>One regime is best or tied-best on every listed metric (no other regime significantly better).</summary>
-    Best,
-    /// <summary>Kendall tau between two metrics over runs, pooled over regimes and within each regime.</summary>
-    Correlation,
-    /// <summary>Each later setting vs the first one (e.g. a tighter ring, noisier labels), same regime, paired by seed.</summary>
-    Condition,
-    /// <summary>An exact or bounded result: every seed's value of each metric, in the reference regime of each setting,
-    /// lies within [AtLeast, AtMost]. No test and no p-value (so it joins no multiple-testing list): reproduced when all
-    /// seeds are inside, contradicted when any is outside.</summary>
-    Bound,
-    /// <summary>A monotone trend of one metric over ordered settings (e.g. ring factors, label-noise levels), in the
-    /// reference regime: Kendall's S between level and value within each seed, summed over seeds, exact (the values of
-    /// a seed exchangeable over its levels under the null); direction "positive" = the metric rises along the listed
-    /// settings. Reported as a correlation (level ~ metric) whose points are (setting, seed, level index, value).</summary>
-    Trend,
-    /// <summary>One metric orders the pooled runs by a third more strongly than a rival metric does: metrics [x, rival, y],
-    /// D = tau_b(x, y) - tau_b(rival, y) over the same runs, pooled over regimes (the test: the delete-one jackknife of
-    /// D, <see cref="Statistics.KendallTauDifference"/>) and within each regime (reported); direction "positive" =
-    /// D &gt; 0 (x more positively correlated with y than the rival), "negative" = D &lt; 0.</summary>
-    StrongerCorrelation,
-}
-
-/// <summary>The names claim files give the kinds (claims' "kind" field), one per <see cref="ClaimKind"/>.</summary>
-public static class ClaimKindNames
-{
-    private static readonly Dictionary<ClaimKind, string> Names = new()
-    {
-        [ClaimKind.Comparison] = "comparison", [ClaimKind.Best] = "best", [ClaimKind.Correlation] = "correlation", [ClaimKind.Condition] = "condition",
-        [ClaimKind.Bound] = "bound", [ClaimKind.Trend] = "trend", [ClaimKind.StrongerCorrelation] = "stronger-correlation",
-    };
-
-    /// <summary>Every kind's name, in the enum's order.</summary>
-    public static readonly IReadOnlyList<string> All = [.. Enum.GetValues<ClaimKind>().Select(k => Names[k])];
-
-    /// <summary>The file name of a kind, e.g. "stronger-correlation".</summary>
-    public static string Name(this ClaimKind kind) => Names[kind];
-
-    /// <summary>The kind a claim file names, or null.</summary>
-    public static ClaimKind? Parse(string? name) => Names.FirstOrDefault(kv => kv.Value == name) is { Value: not null } kv ? kv.Key : null;
-}
 
 /// <summary>The expected direction: for comparisons "higher"/"lower"; for correlations "positive", "negative", "not-positive".</summary>
 public static class Directions
@@ -76,6 +32,7 @@ public sealed record ClaimSpec
     public required string File { get; init; }
     public required string Statement { get; init; }
     public required ClaimSource Source { get; init; }
+    /// <summary>What the claim asserts and how it is tested (<see cref="ClaimKinds"/>).</summary>
     public required ClaimKind Kind { get; init; }
     public required IReadOnlyList<string> Settings { get; init; }
     /// <summary>Comparison: the reference regime. Best: the regime claimed best. Condition: the regime every setting trains.</summary>

@@ -59,13 +59,13 @@ public static class SweepLoader
                 var kept = c.Settings.Where(settingNames.Contains).ToList();
                 if (kept.Count == 0) r.Error($"$.claims[{i}]", $"'{c.Id}' trains none of the listed settings ({string.Join(", ", settingNames)}); it trains {string.Join(", ", c.Settings)}");
                 // A condition or trend compares its settings with each other: a subset of them is another claim.
-                else if (c.Kind is ClaimKind.Condition or ClaimKind.Trend && kept.Count != c.Settings.Count)
-                    r.Error($"$.claims[{i}]", $"'{c.Id}' is a {c.Kind.Name()} claim over {string.Join(", ", c.Settings)}: a sweep keeps all of them or leaves the claim out");
+                else if (c.Kind.OrdersSettings && kept.Count != c.Settings.Count)
+                    r.Error($"$.claims[{i}]", $"'{c.Id}' is a {c.Kind.Name} claim over {string.Join(", ", c.Settings)}: a sweep keeps all of them or leaves the claim out");
             }
         var axes = ReadAxes(r, root);
         // A condition or trend compares its settings with each other; a swept field on which they differ would be set to
         // one value in all of them, and the claim would compare nothing. (None does today; the loader keeps it so.)
-        foreach (var (c, i) in chosen.Select((c, i) => (c, i)).Where(t => t.c.Kind is ClaimKind.Condition or ClaimKind.Trend))
+        foreach (var (c, i) in chosen.Select((c, i) => (c, i)).Where(t => t.c.Kind.OrdersSettings))
             foreach (var axis in axes)
                 foreach (var profile in c.Settings.Select(s => settings[s].Profiles.Keys).Aggregate((a, b) => a.Intersect(b).ToList()))
                     if (c.Settings.Select(s => AxisValue(settings[s].For(profile), axis.Field)).Distinct().Count() > 1)

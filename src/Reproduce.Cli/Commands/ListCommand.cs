@@ -9,18 +9,18 @@ using Reproduce.Training.Regimes;
 namespace Reproduce.Cli.Commands;
 
 /// <summary>
-/// reproduce list [claims|metrics|regimes|optimisers|sweeps]: the claims, what they compare, and their reviewed baseline
+/// reproduce list [claims|metrics|regimes|optimisers|kinds|sweeps]: the claims, what they compare, and their reviewed baseline
 /// verdict at the profile (the default; a sweep's cells carry their sweep); or what claims and settings may name, read
 /// from the registries: metrics with their family, kind, better direction and parameters, regimes, optimisers with their
-/// own parameters; or the verdict maps at the profile with their claims, axes and cells.
+/// own parameters, claim kinds with their tests and directions; or the verdict maps at the profile with their claims, axes and cells.
 /// </summary>
 internal static class ListCommand
 {
-    public static readonly IReadOnlyList<string> Subjects = ["claims", "metrics", "regimes", "optimisers", "sweeps"];
+    public static readonly IReadOnlyList<string> Subjects = ["claims", "metrics", "regimes", "optimisers", "kinds", "sweeps"];
 
     public static Command Create()
     {
-        var subject = new Argument<string>("what") { Description = "claims (default) | metrics | regimes | optimisers | sweeps.", DefaultValueFactory = _ => "claims" };
+        var subject = new Argument<string>("what") { Description = "claims (default) | metrics | regimes | optimisers | kinds | sweeps.", DefaultValueFactory = _ => "claims" };
         subject.AcceptOnlyFromAmong([.. Subjects]);
         var command = new Command("list", "List the claims with their settings, regimes, metrics and baseline verdicts; or the metrics, regimes or optimisers they may name.") { subject };
         CommonOptions.AddTo(command);
@@ -32,13 +32,14 @@ internal static class ListCommand
                 case "metrics": Metrics(json); return 0;
                 case "regimes": Regimes(json); return 0;
                 case "optimisers": Optimisers(json); return 0;
+                case "kinds": Kinds(json); return 0;
             }
             var suite = ClaimSuite.Load(CommonOptions.Load(parse));
             if (parse.GetValue(subject) == "sweeps") { Sweeps(suite, json); return 0; }
             var baselines = new BaselineStore(suite.Options.Resolve(suite.Options.BaselinesFolder));
             var rows = suite.Claims.Select(c => new
             {
-                id = c.Id, kind = Reproduce.Claims.Specs.ClaimKindNames.Name(c.Kind), settings = c.Settings, reference = c.Reference, regimes = c.Regimes,
+                id = c.Id, kind = c.Kind.Name, settings = c.Settings, reference = c.Reference, regimes = c.Regimes,
                 metrics = c.Metrics, direction = c.Direction, family = c.Family, support = c.Support, sweep = c.Cell?.Sweep,
                 baseline = baselines.Read(suite.Options.Profile, c.Id)?.Verdict ?? "none", statement = c.Statement,
             }).ToList();
@@ -89,6 +90,18 @@ internal static class ListCommand
         var regimes = RegimeRegistry.Names.Select(RegimeRegistry.Get).ToList();
         if (json) { Console.WriteLine(JsonSerializer.Serialize(regimes, BaselineStore.Json)); return; }
         foreach (var r in regimes) Console.WriteLine($"{r.Name,-14} {r.Description}");
+    }
+
+    /// <summary>One row per registered claim kind, with the tests and directions a claim of that kind may name.</summary>
+    public static void Kinds(bool json)
+    {
+        var rows = Reproduce.Claims.Kinds.ClaimKinds.All.Select(k => new
+        {
+            name = k.Name, tests = k.Tests, directions = k.HasDirectionAndTest ? k.Directions : [], description = k.Description,
+        }).ToList();
+        if (json) { Console.WriteLine(JsonSerializer.Serialize(rows, BaselineStore.Json)); return; }
+        foreach (var k in rows)
+            Console.WriteLine($"{k.name,-21} {(k.tests.Count == 0 ? "-" : string.Join(",", k.tests)),-42} {(k.directions.Count == 0 ? "-" : string.Join(",", k.directions)),-30} {k.description}");
     }
 
     /// <summary>One row per registered optimiser, with its own parameters and their defaults.</summary>

@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using Reproduce.Claims.Baselines;
 using Reproduce.Claims.Evaluation;
+using Reproduce.Claims.Kinds;
 using Reproduce.Claims.Runner;
 using Reproduce.Claims.Specs;
 using Reproduce.Claims.Store;
@@ -150,7 +151,7 @@ public class ClaimSensitivityTests
         var s = Session();
         var claim = s.Suite.AllClaims.Single(c => c.Id == claimId);
         // The metric(s) the claim is about; for a correlation only x, so the relation with y reverses.
-        var negated = claim.Kind switch { ClaimKind.Best => claim.Metrics.ToHashSet(), _ => [claim.Metrics[0]] };
+        var negated = claim.Kind is BestKind ? claim.Metrics.ToHashSet() : [claim.Metrics[0]];
         var results = s.Results.WithMetrics(m => negated.Contains(m.Metric) ? m with { Value = -m.Value } : m);
         AssertFails(Reviewed(claimId), Reevaluate(s, claimId, results), BaselineRule.Statistical, $"{string.Join(", ", negated)} negated", mustMention: "verdict");
     }

@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using Reproduce.Claims.Baselines;
 using Reproduce.Claims.Evaluation;
+using Reproduce.Claims.Kinds;
 using Reproduce.Claims.Report;
 using Reproduce.Claims.Runner;
 using Reproduce.Claims.Specs;
@@ -47,7 +48,7 @@ public class BoundClaimTests
 
     private static ClaimSpec Bound(string[] metrics, double? atLeast, double? atMost, string[]? settingNames = null, Premise[]? premises = null) => new()
     {
-        Id = "d", File = "d.json", Statement = "d", Source = new ClaimSource("test", "here", null), Kind = ClaimKind.Bound, Settings = settingNames ?? ["four"],
+        Id = "d", File = "d.json", Statement = "d", Source = new ClaimSource("test", "here", null), Kind = ClaimKinds.Get("bound"), Settings = settingNames ?? ["four"],
         Reference = "Base", Metrics = metrics, Direction = "", Test = "", Family = "exact", Support = "strong", AtLeast = atLeast, AtMost = atMost, Premises = premises ?? [],
     };
 
@@ -129,7 +130,7 @@ public class BoundClaimTests
         Add("four", "Base", "fisher_rao", [1, 2, 3, 4]).Add("four", "WD", "fisher_rao", [2, 3, 4, 5]);
         var comparison = new ClaimSpec
         {
-            Id = "c", File = "c.json", Statement = "c", Source = new ClaimSource("test", "here", null), Kind = ClaimKind.Comparison, Settings = ["four"],
+            Id = "c", File = "c.json", Statement = "c", Source = new ClaimSource("test", "here", null), Kind = ClaimKinds.Get("comparison"), Settings = ["four"],
             Reference = "Base", Regimes = ["WD"], Metrics = ["fisher_rao"], Direction = "higher", Test = "wilcoxon-signed-rank", Family = "related-work", Support = "strong",
         };
         double alone = Evaluate(comparison).Single().Comparisons.Single().PAdjusted;
@@ -173,7 +174,7 @@ public class BoundClaimTests
         Add("four", "Base", "fisher_rao", [1, 2, 3, 4]).Add("four", "WD", "fisher_rao", [2, 3, 4, 5]);
         var comparison = new ClaimSpec
         {
-            Id = "c", File = "c.json", Statement = "c", Source = new ClaimSource("test", "here", null), Kind = ClaimKind.Comparison, Settings = ["four"],
+            Id = "c", File = "c.json", Statement = "c", Source = new ClaimSource("test", "here", null), Kind = ClaimKinds.Get("comparison"), Settings = ["four"],
             Reference = "Base", Regimes = ["WD"], Metrics = ["fisher_rao"], Direction = "higher", Test = "wilcoxon-signed-rank", Family = "related-work", Support = "strong",
         };
         var text = BaselineStore.Serialise(BaselineStore.FromOutcome(Evaluate(comparison).Single(), "abc", new ExecutionEnvironment("0.107", "cpu", "cpu", 2, 2) { Mkl = "generic" }));

@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Reproduce.Claims.Evaluation;
+using Reproduce.Claims.Kinds;
 using Reproduce.Claims.Runner;
 using Reproduce.Claims.Specs;
 using Reproduce.Claims.Store;
@@ -56,7 +57,7 @@ public class ModelPermutationEvaluationTests
     private static ClaimSpec Claim(string direction) => new()
     {
         Id = "consistency", File = "consistency.json", Statement = "WD is more consistent", Source = new ClaimSource("test", "here", null),
-        Kind = ClaimKind.Comparison, Settings = ["ten"], Reference = "Base", Regimes = ["WD"], Metrics = ["disagreement"], Direction = direction,
+        Kind = ClaimKinds.Get("comparison"), Settings = ["ten"], Reference = "Base", Regimes = ["WD"], Metrics = ["disagreement"], Direction = direction,
         Test = "model-permutation", Family = "safety", Support = "moderate",
     };
 

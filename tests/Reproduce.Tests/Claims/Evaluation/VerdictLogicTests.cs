@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Reproduce.Claims.Evaluation;
+using Reproduce.Claims.Kinds;
 using Reproduce.Claims.Runner;
 using Reproduce.Claims.Specs;
 using Reproduce.Claims.Store;
@@ -54,7 +55,7 @@ public class VerdictLogicTests
         Premise[]? premises = null) => new()
     {
         Id = id, File = $"{id}.json", Statement = id, Source = new ClaimSource("test", "here", null), Kind = kind, Settings = settings, Reference = reference,
-        Regimes = regimes, Metrics = metrics, Direction = direction, Test = kind == ClaimKind.Correlation ? "kendall-tau" : "wilcoxon-signed-rank", Family = family, Support = "moderate",
+        Regimes = regimes, Metrics = metrics, Direction = direction, Test = kind is CorrelationKind ? "kendall-tau" : "wilcoxon-signed-rank", Family = family, Support = "moderate",
         Premises = premises ?? [],
     };
 
@@ -69,7 +70,7 @@ public class VerdictLogicTests
     public void TenPositiveDifferencesReproduceAHigherClaim()
     {
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up);
-        var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single();
+        var o = Evaluate(data, Claim("c", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single();
         var c = o.Comparisons.Single();
         // Exact: all 2^10 sign patterns equally likely; only the all-positive one reaches T+ = 55. Two-sided: 2/1024.
         // One test in the family: BY leaves it as is.
@@ -87,7 +88,7 @@ public class VerdictLogicTests
     public void TheSameDataContradictALowerClaim()
     {
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up);
-        var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "lower")).Single();
+        var o = Evaluate(data, Claim("c", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD"], ["fisher_rao"], "lower")).Single();
         var c = o.Comparisons.Single();
         // The same evidence as the test above, the other way: the same two-sided p, so contradicting is exactly as easy.
         Assert.That(c.P, Is.EqualTo(1.0).Within(1e-15));
@@ -99,7 +100,7 @@ public class VerdictLogicTests
     public void OneReproducedAndOneContradictedComparisonAreMixed()
     {
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up).Add("ten", "SAM", "fisher_rao", Down);
-        var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD", "SAM"], ["fisher_rao"], "higher")).Single();
+        var o = Evaluate(data, Claim("c", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD", "SAM"], ["fisher_rao"], "higher")).Single();
         // One list of two two-sided p's (2/1024, 2/1024): BY with m = 2, c(2) = 3/2: rank 2 gets 2/1024 * 2 * 1.5 / 2 =
         // 3/1024, rank 1 min(2/1024 * 3, 3/1024) = 3/1024. The sign decides: WD up (reproduced), SAM down (contradicted).
         var wd = o.Comparisons.Single(c => c.Regime == "WD");
@@ -115,7 +116,7 @@ public class VerdictLogicTests
     {
         // SAM equals Base on every seed: all differences zero, dropped; p = 1 both ways.
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up).Add("ten", "SAM", "fisher_rao", Base);
-        var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD", "SAM"], ["fisher_rao"], "higher")).Single();
+        var o = Evaluate(data, Claim("c", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD", "SAM"], ["fisher_rao"], "higher")).Single();
         var sam = o.Comparisons.Single(c => c.Regime == "SAM");
         Assert.That((sam.P, sam.POpposite, sam.Sign), Is.EqualTo((1.0, 1.0, 0)));
         Assert.That(o.Comparisons.Single(c => c.Regime == "WD").PAdjusted, Is.EqualTo(6 * OneIn1024).Within(1e-15), "two-sided (2/1024, 1): rank 1 gets 2/1024 * 2 * 1.5");
@@ -132,7 +133,7 @@ public class VerdictLogicTests
         double[] mixed = [.. Base.Select((v, i) => v + (i is 2 or 4 ? -1 : 1) * 0.1 * (i + 1))];
         var data = New().Add("ten", "Base", "fisher_rao", Base);
         foreach (var regime in new[] { "WD", "SAM", "WD+SAM" }) data.Add("ten", regime, "fisher_rao", mixed);
-        var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD", "SAM", "WD+SAM"], ["fisher_rao"], "higher")).Single();
+        var o = Evaluate(data, Claim("c", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD", "SAM", "WD+SAM"], ["fisher_rao"], "higher")).Single();
         foreach (var c in o.Comparisons)
         {
             Assert.That(c.P, Is.EqualTo(25.0 / 1024).Within(1e-15));
@@ -148,7 +149,7 @@ public class VerdictLogicTests
     public void ThreeSeedsCannotReachSignificance()
     {
         var data = New().Add("three", "Base", "fisher_rao", [1, 2, 3]).Add("three", "WD", "fisher_rao", [2, 3, 4.5]);
-        var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["three"], "Base", ["WD"], ["fisher_rao"], "higher")).Single();
+        var o = Evaluate(data, Claim("c", ClaimKinds.Get("comparison"), ["three"], "Base", ["WD"], ["fisher_rao"], "higher")).Single();
         Assert.That(o.Comparisons.Single().P, Is.EqualTo(0.125).Within(1e-15), "1/2^3: the smallest p three seeds allow");
         Assert.That(o.Verdict, Is.EqualTo(Verdicts.Inconclusive));
     }
@@ -158,7 +159,7 @@ public class VerdictLogicTests
     {
         double nan = double.NaN;
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", [2, nan, nan, nan, nan, nan, nan, nan, nan, nan]);
-        var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single();
+        var o = Evaluate(data, Claim("c", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single();
         Assert.That((o.Comparisons.Single().Verdict, o.Verdict), Is.EqualTo((Verdicts.NoData, Verdicts.NoData)));
     }
 
@@ -172,9 +173,9 @@ public class VerdictLogicTests
         double[] samNine = [.. Base.Select((v, i) => i == 0 ? v - 0.1 : v + 0.1 * (i + 1))];
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up).Add("ten", "SAM", "fisher_rao", samNine)
             .Add("ten", "Base", "ece", Base).Add("ten", "WD", "ece", Down);
-        var wd = Claim("wd", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "higher");
-        var sam = Claim("sam", ClaimKind.Comparison, ["ten"], "Base", ["SAM"], ["fisher_rao"], "higher");
-        var ece = Claim("ece", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["ece"], "lower", family: "safety");
+        var wd = Claim("wd", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD"], ["fisher_rao"], "higher");
+        var sam = Claim("sam", ClaimKinds.Get("comparison"), ["ten"], "Base", ["SAM"], ["fisher_rao"], "higher");
+        var ece = Claim("ece", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD"], ["ece"], "lower", family: "safety");
         var all = Evaluate(data, wd, sam, ece).ToDictionary(o => o.ClaimId);
         Assert.That(all["sam"].Comparisons[0].P, Is.EqualTo(2 * OneIn1024).Within(1e-15));
         Assert.That(all["wd"].Comparisons[0].PAdjusted, Is.EqualTo(6 * OneIn1024).Within(1e-15));
@@ -199,7 +200,7 @@ public class VerdictLogicTests
     public void ABestClaimIsContradictedBySignificantLossAndInconclusiveWithoutTheBestMedian()
     {
         // SAM claimed best on test accuracy (higher is better). Comparisons test "WD better than SAM".
-        var best = Claim("best", ClaimKind.Best, ["ten"], "SAM", ["WD"], ["test_accuracy"], "higher", family: "safety");
+        var best = Claim("best", ClaimKinds.Get("best"), ["ten"], "SAM", ["WD"], ["test_accuracy"], "higher", family: "safety");
         var clearWin = New().Add("ten", "WD", "test_accuracy", Base).Add("ten", "SAM", "test_accuracy", Up);
         var o = Evaluate(clearWin, best).Single();
         Assert.That((o.Comparisons[0].Verdict, o.Verdict), Is.EqualTo((Verdicts.LosesTo, Verdicts.Reproduced)), "WD significantly worse (two-sided 2/1024): a significant win in the one cell");
@@ -233,7 +234,7 @@ public class VerdictLogicTests
         double[] x1 = [.. Enumerable.Range(0, 10).Select(i => (double)i)], x2 = [.. Enumerable.Range(10, 10).Select(i => (double)i)];
         var rising = New().Add("ten", "Base", "relative_flatness", x1).Add("ten", "Base", "generalisation_gap", x1)
             .Add("ten", "WD", "relative_flatness", x2).Add("ten", "WD", "generalisation_gap", x2);
-        ClaimSpec Corr(string direction) => Claim("r", ClaimKind.Correlation, ["ten"], "Base", ["WD"], ["relative_flatness", "generalisation_gap"], direction);
+        ClaimSpec Corr(string direction) => Claim("r", ClaimKinds.Get("correlation"), ["ten"], "Base", ["WD"], ["relative_flatness", "generalisation_gap"], direction);
         var positive = Evaluate(rising, Corr("positive")).Single();
         var c = positive.Correlations.Single();
         Assert.That((c.Tau, c.Runs), Is.EqualTo((1.0, 20)));
@@ -274,7 +275,7 @@ public class VerdictLogicTests
             .Add("ten", "Base", "relative_flatness", y1).Add("ten", "Base", "hessian_top_eigenvalue", Scramble(y1)).Add("ten", "Base", "generalisation_gap", y1)
             .Add("ten", "WD", "relative_flatness", y2, wdTrainAccuracy).Add("ten", "WD", "hessian_top_eigenvalue", Scramble(y2), wdTrainAccuracy).Add("ten", "WD", "generalisation_gap", y2, wdTrainAccuracy);
         ClaimSpec Stronger(string direction, string x = "relative_flatness", string rival = "hessian_top_eigenvalue", string setting = "ten", Premise[]? premises = null)
-            => Claim("s", ClaimKind.StrongerCorrelation, [setting], null, ["Base", "WD"], [x, rival, "generalisation_gap"], direction, premises: premises) with { Test = "kendall-tau-difference" };
+            => Claim("s", ClaimKinds.Get("stronger-correlation"), [setting], null, ["Base", "WD"], [x, rival, "generalisation_gap"], direction, premises: premises) with { Test = "kendall-tau-difference" };
 
         var positive = Evaluate(Data(), Stronger("positive")).Single();
         var c = positive.Correlations.Single();
@@ -302,7 +303,7 @@ public class VerdictLogicTests
     public void AComparisonWhoseRunsMissThePremiseCountsNeitherWay()
     {
         var minima = new Premise("train_accuracy", 0.99, null, null, "minima");
-        var claim = Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD", "SAM"], ["fisher_rao"], "higher", premises: [minima]);
+        var claim = Claim("c", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD", "SAM"], ["fisher_rao"], "higher", premises: [minima]);
         // WD significantly higher but trained to 0.95 only; SAM significantly lower at 100%.
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up, trainAccuracy: 0.95).Add("ten", "SAM", "fisher_rao", Down);
         var o = Evaluate(data, claim).Single();
@@ -318,7 +319,7 @@ public class VerdictLogicTests
         Assert.That(Evaluate(baseShort, claim).Single().Verdict, Is.EqualTo(Verdicts.PremiseUnmet));
 
         // A ratio premise (claim 11's "equally converged"): medians 1 and 3 are a factor 3 apart, over a stated 2.
-        var ratio = Claim("r", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "higher", premises: [new Premise("train_loss", null, null, 2, "equal fits")]);
+        var ratio = Claim("r", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD"], ["fisher_rao"], "higher", premises: [new Premise("train_loss", null, null, 2, "equal fits")]);
         var fits = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up)
             .Add("ten", "Base", "train_loss", [.. Enumerable.Repeat(1.0, 10)]).Add("ten", "WD", "train_loss", [.. Enumerable.Repeat(3.0, 10)]);
         var fr = Evaluate(fits, ratio).Single();
@@ -333,7 +334,7 @@ public class VerdictLogicTests
     public void AConditionClaimComparesSettingsWithinOneRegime()
     {
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten-b", "Base", "fisher_rao", Up);
-        var o = Evaluate(data, Claim("cond", ClaimKind.Condition, ["ten", "ten-b"], "Base", [], ["fisher_rao"], "higher")).Single();
+        var o = Evaluate(data, Claim("cond", ClaimKinds.Get("condition"), ["ten", "ten-b"], "Base", [], ["fisher_rao"], "higher")).Single();
         var c = o.Comparisons.Single();
         Assert.That(c.Setting, Is.EqualTo("ten-b vs ten"));
         Assert.That((c.ReferenceSetting, c.RegimeSetting), Is.EqualTo(("ten", "ten-b")));
@@ -347,7 +348,7 @@ public class VerdictLogicTests
         // seed's three values are in one of 3! = 6 orders with equal probability, independently: P(S >= 30) = 6^-10.
         double[] upUp = [.. Up.Select((v, i) => v + 0.1 * (i + 1))];
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten-b", "Base", "fisher_rao", Up).Add("ten-c", "Base", "fisher_rao", upUp);
-        var claim = Claim("trend", ClaimKind.Trend, ["ten", "ten-b", "ten-c"], "Base", [], ["fisher_rao"], "positive") with { Test = "kendall-tau" };
+        var claim = Claim("trend", ClaimKinds.Get("trend"), ["ten", "ten-b", "ten-c"], "Base", [], ["fisher_rao"], "positive") with { Test = "kendall-tau" };
         var o = Evaluate(data, claim).Single();
         var t = o.Correlations.Single();
         Assert.That((t.IsTrend, t.Setting, t.X, t.Y, t.Runs), Is.EqualTo((true, "ten < ten-b < ten-c", "level", "fisher_rao", 30)));
@@ -373,7 +374,7 @@ public class VerdictLogicTests
         // measure, so neither convergence note appears; the same runs in a setting that trains Base get both.
         var noBase = settings.ToDictionary(p => p.Key, p => p.Key == "ten" ? p.Value with { Regimes = ["WD", "SAM"] } : p.Value);
         var data = new SyntheticResults(noBase).Add("ten", "SAM", "fisher_rao", Base, trainAccuracy: 0.59).Add("ten", "WD", "fisher_rao", Up, trainAccuracy: 0.59);
-        var claim = Claim("c", ClaimKind.Comparison, ["ten"], "SAM", ["WD"], ["fisher_rao"], "higher");
+        var claim = Claim("c", ClaimKinds.Get("comparison"), ["ten"], "SAM", ["WD"], ["fisher_rao"], "higher");
         var o = new ClaimEvaluator(data.Snapshot, noBase, Profile).Evaluate([claim]).Single();
         Assert.That(o.Verdict, Is.EqualTo(Verdicts.Reproduced));
         Assert.That(o.AllConverged, Is.True);
@@ -388,7 +389,7 @@ public class VerdictLogicTests
     {
         var data = New().Add("ten", "Base", "hessian_top_eigenvalue", Base, trainAccuracy: 0.95)
             .Add("ten", "WD", "hessian_top_eigenvalue", Up, trainAccuracy: 0.97, unconvergedSeeds: [3, 7]);
-        var o = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["hessian_top_eigenvalue"], "higher")).Single();
+        var o = Evaluate(data, Claim("c", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD"], ["hessian_top_eigenvalue"], "higher")).Single();
         Assert.That(o.AllConverged, Is.False);
         Assert.That(o.VerdictNote, Does.Contain("computed on runs that did not reach 99% train accuracy (Base)"));
         Assert.That(o.VerdictNote, Does.Contain("not at 99% train accuracy: ten/WD 0.97"));
@@ -404,11 +405,11 @@ public class VerdictLogicTests
         // the planned Base runs (train accuracy 1.0 as written by Add; train loss 0.01 .. 0.10, median 0.055).
         var data = New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up)
             .Add("ten", "Base", "train_loss", [.. Enumerable.Range(1, 10).Select(i => 0.01 * i)]);
-        var fit = Evaluate(data, Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single().Convergence.Single();
+        var fit = Evaluate(data, Claim("c", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single().Convergence.Single();
         Assert.That(fit.BaseTrainLoss, Is.EqualTo(0.055).Within(1e-15));
         Assert.That((fit.BaseTrainAccuracy, fit.Converged), Is.EqualTo((1.0, true)));
         var withoutLoss = Evaluate(New().Add("ten", "Base", "fisher_rao", Base).Add("ten", "WD", "fisher_rao", Up),
-            Claim("c", ClaimKind.Comparison, ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single().Convergence.Single();
+            Claim("c", ClaimKinds.Get("comparison"), ["ten"], "Base", ["WD"], ["fisher_rao"], "higher")).Single().Convergence.Single();
         Assert.That(withoutLoss.BaseTrainLoss, Is.NaN, "no train_loss metric, no fit figure");
     }
 }

@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Reproduce.Claims.Evaluation;
+using Reproduce.Claims.Kinds;
 using Reproduce.Claims.Metrics;
 using Reproduce.Claims.Report;
 using Reproduce.Claims.Specs;
@@ -16,9 +17,9 @@ namespace Reproduce.Tests.Claims.Report;
 [TestFixture]
 public class RegimeGridTests
 {
-    private static ClaimSpec Claim(string id, string family, ClaimKind kind = ClaimKind.Comparison, SweepCell? cell = null) => new()
+    private static ClaimSpec Claim(string id, string family, ClaimKind? kind = null, SweepCell? cell = null) => new()
     {
-        Id = id, File = $"{id}.json", Statement = id, Source = new ClaimSource("p", "l", null), Kind = kind, Settings = ["s"],
+        Id = id, File = $"{id}.json", Statement = id, Source = new ClaimSource("p", "l", null), Kind = kind ?? ClaimKinds.Get("comparison"), Settings = ["s"],
         Reference = "Base", Regimes = ["WD"], Metrics = ["fisher_rao"], Direction = "higher", Test = "wilcoxon-signed-rank",
         Family = family, Support = "none", Cell = cell,
     };
@@ -81,7 +82,7 @@ public class RegimeGridTests
     public void SweepCellsAndOtherKindsStayOut()
     {
         var cell = new SweepCell("v1", "paper", [("epochs", 3.0)]);
-        var claims = new[] { Claim("paper", "paper-sharpness"), Claim("v1.paper@epochs=3", "v1", cell: cell), Claim("best", "paper-safety", ClaimKind.Best) };
+        var claims = new[] { Claim("paper", "paper-sharpness"), Claim("v1.paper@epochs=3", "v1", cell: cell), Claim("best", "paper-safety", ClaimKinds.Get("best")) };
         var outcomes = new[]
         {
             Outcome("paper", Comparison("WD", "fisher_rao", Verdicts.Reproduced)),

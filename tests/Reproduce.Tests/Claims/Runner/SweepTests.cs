@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using Reproduce.Claims;
 using Reproduce.Claims.Evaluation;
+using Reproduce.Claims.Kinds;
 using Reproduce.Claims.Runner;
 using Reproduce.Claims.Specs;
 using Reproduce.Claims.Store;
@@ -39,7 +40,7 @@ public class SweepTests
             {
                 var claim = new ClaimSpec
                 {
-                    Id = "x", File = "x.json", Statement = "", Source = new ClaimSource("", "", null), Kind = ClaimKind.Comparison, Settings = [setting.Name],
+                    Id = "x", File = "x.json", Statement = "", Source = new ClaimSource("", "", null), Kind = ClaimKinds.Get("comparison"), Settings = [setting.Name],
                     Reference = setting.Regimes[0], Metrics = ["train_loss"], Direction = "higher", Test = "wilcoxon-signed-rank", Family = "controls", Support = "none",
                 };
                 // Every axis at its identity at once: the setting's own epochs, train size, batch, learning rate, width x 1.
