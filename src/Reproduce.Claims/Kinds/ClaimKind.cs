@@ -52,6 +52,18 @@ public abstract class ClaimKind
     /// bound is added with its premises checked (the evaluator checks every comparison's on its two sides).</summary>
     public abstract void Evaluate(ClaimEvaluator evaluator, ClaimSpec claim, ClaimTests tests);
 
+    /// <summary>One pooled correlation per setting, from <paramref name="correlate"/>, with the premises checked on
+    /// every regime it pools (a correlation over runs of several regimes is only as good as its worst-fitted one).</summary>
+    protected static void AddPooledCorrelations(ClaimEvaluator evaluator, ClaimSpec claim, ClaimTests tests, Func<string, CorrelationOutcome> correlate)
+    {
+        foreach (var setting in claim.Settings)
+        {
+            var correlation = correlate(setting);
+            correlation.PremiseFailures = evaluator.CheckPremises(claim, [.. correlation.Points.Select(q => q.Regime).Distinct().Select(r => (setting, r))]);
+            tests.Correlations.Add(correlation);
+        }
+    }
+
     /// <summary>The claim's verdict once its family is adjusted: each test's verdict, then one for the claim, then the
     /// notes every kind shares. A kind without tests overrides it whole.</summary>
     public virtual void Decide(ClaimEvaluator evaluator, ClaimSpec claim, ClaimOutcome outcome)

@@ -23,15 +23,8 @@ public sealed class CorrelationKind : ClaimKind
         if (claim.Test is not null && claim.Test != "kendall-tau") reader.Error("$.test", "a correlation claim uses kendall-tau");
     }
 
-    public override void Evaluate(ClaimEvaluator evaluator, ClaimSpec claim, ClaimTests tests)
-    {
-        foreach (var setting in claim.Settings)
-        {
-            var correlation = Correlate(evaluator, setting, claim);
-            correlation.PremiseFailures = evaluator.CheckPremises(claim, [.. correlation.Points.Select(q => q.Regime).Distinct().Select(r => (setting, r))]);
-            tests.Correlations.Add(correlation);
-        }
-    }
+    public override void Evaluate(ClaimEvaluator evaluator, ClaimSpec claim, ClaimTests tests) =>
+        AddPooledCorrelations(evaluator, claim, tests, setting => Correlate(evaluator, setting, claim));
 
     private static CorrelationOutcome Correlate(ClaimEvaluator evaluator, string setting, ClaimSpec claim)
     {

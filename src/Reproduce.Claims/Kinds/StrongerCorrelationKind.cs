@@ -25,15 +25,8 @@ public sealed class StrongerCorrelationKind : ClaimKind
         if (claim.PerGroup) reader.Error("$.metrics", "a per-group metric has no value per run to pool");
     }
 
-    public override void Evaluate(ClaimEvaluator evaluator, ClaimSpec claim, ClaimTests tests)
-    {
-        foreach (var setting in claim.Settings)
-        {
-            var contrast = Contrast(evaluator, setting, claim);
-            contrast.PremiseFailures = evaluator.CheckPremises(claim, [.. contrast.Points.Select(q => q.Regime).Distinct().Select(r => (setting, r))]);
-            tests.Correlations.Add(contrast);
-        }
-    }
+    public override void Evaluate(ClaimEvaluator evaluator, ClaimSpec claim, ClaimTests tests) =>
+        AddPooledCorrelations(evaluator, claim, tests, setting => Contrast(evaluator, setting, claim));
 
     /// <summary>
     /// One setting: the runs of the claim's regimes (every regime of the setting when it names none) with all three
