@@ -4,7 +4,8 @@ using Reproduce.Measurement.Native;
 /// <summary>
 /// Assembly-wide set-up (a SetUpFixture outside any namespace): MKL's dispatch is decided on its first call, so the
 /// override must be in place before any test runs a tensor operation, exactly as the CLI does first thing in Main; the
-/// heap settings (malloc's thresholds, no effect on any number) likewise.
+/// heap settings (malloc's thresholds, no effect on any number) likewise, and the zeroing of new blocks (a LeNet
+/// Hessian-vector product read stale bytes without it).
 /// </summary>
 [SetUpFixture]
 public sealed class NativeRuntimeSetUp
@@ -14,5 +15,6 @@ public sealed class NativeRuntimeSetUp
     {
         TestContext.Progress.WriteLine($"MKL dispatch: {MklDispatch.Apply()}");
         TestContext.Progress.WriteLine($"heap settings: {HeapSettings.Apply()}");
+        TestContext.Progress.WriteLine($"allocation zeroing: {AllocationZeroing.Apply()}");
     }
 }

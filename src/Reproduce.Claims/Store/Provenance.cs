@@ -59,14 +59,19 @@ public sealed record ExecutionEnvironment(string TorchSharp, string Cpu, string 
     private static readonly string[] KernelFlags = ["avx", "avx2", "fma", "avx512f", "avx512bw", "avx512vl", "avx512_vnni", "avx512_bf16", "amx_tile"];
 
     /// <summary>
-    /// The first "model name" in /proc/cpuinfo with the kernel-relevant instruction sets it reports, e.g.
-    /// "AMD EPYC (avx avx2 fma avx512f ...)": a virtual machine may show only a family name, and two machines of one name
-    /// can expose different instruction sets. The process architecture where there is no /proc/cpuinfo.
+    /// The first "model name" in /proc/cpuinfo, its family, model number and stepping, and the kernel-relevant
+    /// instruction sets it reports, e.g. "AMD EPYC, family 26 model 2 stepping 1 (avx avx2 fma avx512f ...)": a virtual
+    /// machine may show only a family name, two machines of one name can expose different instruction sets, and two of
+    /// one name and the same instruction sets can be different microarchitectures whose kernels round differently (a
+    /// LeNet's Hessian top eigenvalue, from oneDNN's convolution primitives, moved at 1e-5 between the machine the
+    /// baselines of 2026-11 were recorded on and an EPYC of family 26, both "AMD EPYC" with the same flags, while every
+    /// trained weight stayed bit-identical). The process architecture where there is no /proc/cpuinfo.
     /// </summary>
     public static string CpuModel()
     {
         var cpu = CpuIdentity.Read();
         var isa = KernelFlags.Where(cpu.Flags.Contains).ToList();
-        return isa.Count > 0 ? $"{cpu.Model} ({string.Join(" ", isa)})" : cpu.Model;
+        string name = cpu.Microarchitecture.Length > 0 ? $"{cpu.Model}, {cpu.Microarchitecture}" : cpu.Model;
+        return isa.Count > 0 ? $"{name} ({string.Join(" ", isa)})" : name;
     }
 }

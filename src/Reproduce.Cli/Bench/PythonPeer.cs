@@ -18,16 +18,44 @@ internal sealed class PythonPeer
     {
         string script = Path.Combine(repositoryRoot, "bench", "hvp_peer.py");
         if (!File.Exists(script)) { log.WriteLine($"PyTorch peer: {script} not found; comparing nothing."); return null; }
-        if (HasTorch()) return new PythonPeer(script);
+        if (HasTorch()) return Described(new PythonPeer(script), log);
         if (install)
         {
             log.WriteLine("PyTorch peer: python3-torch missing; installing it with apt-get (python3-torch libopenblas0-pthread) ...");
             Run("apt-get", "install -y -qq python3-torch libopenblas0-pthread", out _);
-            if (HasTorch()) return new PythonPeer(script);
+            if (HasTorch()) return Described(new PythonPeer(script), log);
         }
         log.WriteLine($"PyTorch peer: ABSENT ({Interpreter} cannot import torch; `apt-get install python3-torch libopenblas0-pthread` provides it). Side-by-side ratios are not printed.");
         return null;
     }
+
+    /// <summary>
+    /// Prints the peer's torch version and the BLAS library its process has mapped. Debian's python3-torch calls the
+    /// libblas.so.3 that update-alternatives selects: OpenBLAS when libopenblas0 is installed, else netlib's reference
+    /// BLAS, whose 1000x784x128 GEMM is ~40 times slower; ratios against that peer measure the BLAS, not PyTorch
+    /// (a session read a "TorchSharp/PyTorch 0.04" that way), so the bench says which one it is comparing with.
+    /// </summary>
+    private static PythonPeer Described(PythonPeer peer, TextWriter log)
+    {
+        const string probe = "import torch, os; torch.ones(64, 64) @ torch.ones(64, 64); "
+            + "libs = sorted({os.path.realpath(l.split()[-1]) for l in open('/proc/self/maps') if 'blas' in l.split()[-1].lower()}); "
+            + "print(torch.__version__ + ' | ' + (', '.join(libs) or 'none mapped'))";
+        if (Run(Interpreter, $"-c \"{probe}\"", out string described) != 0) { log.WriteLine("PyTorch peer: found; its BLAS could not be read."); return peer; }
+        string line = described.Trim();
+        log.WriteLine($"PyTorch peer: torch {line.Replace(" | ", ", BLAS ")}");
+        if (IsReferenceBlas(line))
+            log.WriteLine("PyTorch peer: WARNING: this is netlib's reference BLAS, not an optimised one; the TorchSharp/PyTorch ratios below measure that BLAS ("
+                + "`apt-get install libopenblas0-pthread` makes Debian's PyTorch use OpenBLAS).");
+        return peer;
+    }
+
+    /// <summary>Whether the peer's mapped BLAS is netlib's reference implementation (Debian's libblas3, installed
+    /// under .../blas/), rather than OpenBLAS, BLIS or MKL.</summary>
+    private static bool IsReferenceBlas(string mappedLibraries) =>
+        mappedLibraries.Contains("/blas/libblas.so", StringComparison.Ordinal)
+        && !mappedLibraries.Contains("openblas", StringComparison.OrdinalIgnoreCase)
+        && !mappedLibraries.Contains("blis", StringComparison.OrdinalIgnoreCase)
+        && !mappedLibraries.Contains("mkl", StringComparison.OrdinalIgnoreCase);
 
     private static bool HasTorch() => File.Exists(Interpreter) && Run(Interpreter, "-c \"import torch\"", out _) == 0;
 

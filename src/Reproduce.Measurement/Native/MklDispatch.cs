@@ -82,9 +82,14 @@ public static class MklDispatch
     private static extern IntPtr dlsym(IntPtr handle, string name);
 }
 
-/// <summary>The CPU vendor and instruction-set flags, as /proc/cpuinfo reports them for the first processor.</summary>
+/// <summary>The CPU vendor, model name and instruction-set flags, as /proc/cpuinfo reports them for the first
+/// processor, with its family, model number and stepping (the microarchitecture: a virtual machine's model name may be
+/// only "AMD EPYC" for Zen 4 and Zen 5 alike).</summary>
 public sealed record CpuIdentity(string Vendor, string Model, IReadOnlySet<string> Flags)
 {
+    /// <summary>"family F model M stepping S" from /proc/cpuinfo, or "" where it does not say.</summary>
+    public string Microarchitecture { get; init; } = "";
+
     private static readonly Lazy<CpuIdentity> OfThisMachine = new(ReadProcCpuinfo);
 
     /// <summary>Read once per process: the processor does not change under a running process.</summary>
@@ -92,7 +97,7 @@ public sealed record CpuIdentity(string Vendor, string Model, IReadOnlySet<strin
 
     private static CpuIdentity ReadProcCpuinfo()
     {
-        string? vendor = null, model = null, flags = null;
+        string? vendor = null, model = null, flags = null, family = null, number = null, stepping = null;
         try
         {
             if (File.Exists("/proc/cpuinfo"))
@@ -104,12 +109,16 @@ public sealed record CpuIdentity(string Vendor, string Model, IReadOnlySet<strin
                     if (vendor is null && key == "vendor_id") vendor = value;
                     else if (model is null && key == "model name") model = value;
                     else if (flags is null && key == "flags") flags = value;
-                    if (vendor is not null && model is not null && flags is not null) break;
+                    else if (family is null && key == "cpu family") family = value;
+                    else if (number is null && key == "model") number = value;
+                    else if (stepping is null && key == "stepping") stepping = value;
+                    if (line.Length == 0 && vendor is not null) break;
                 }
         }
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return new CpuIdentity(vendor ?? "unknown", model ?? RuntimeInformation.ProcessArchitecture.ToString(),
-            (flags ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet());
+            (flags ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries).ToHashSet())
+        { Microarchitecture = family is null ? "" : $"family {family} model {number ?? "?"} stepping {stepping ?? "?"}" };
     }
 }
