@@ -15,7 +15,7 @@ public static class Program
         Measurement.Native.MklDispatch.Apply();
         // Before the first tensor too: malloc's thresholds for libtorch's blocks (see HeapSettings; no number changes).
         Measurement.Native.HeapSettings.Apply();
-        // And before the first tensor: no computation may read a freed block's stale bytes (see AllocationZeroing).
+        // Whether curvature products zero-fill new malloc blocks (a LeNet double backward read stale bytes: AllocationZeroing).
         Measurement.Native.AllocationZeroing.Apply();
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per figure (the median is reported).", DefaultValueFactory = _ => 20 };
         var installPeer = new Option<bool>("--install-peer") { Description = "Install Debian's python3-torch when the PyTorch peer is missing." };

@@ -1,3 +1,4 @@
+using Reproduce.Measurement.Native;
 using TorchSharp;
 using Reproduce.Measurement.Autograd;
 using static TorchSharp.torch;
@@ -17,6 +18,8 @@ public sealed class GaussNewtonOperator(ModelObjective objective) : ObjectiveOpe
     {
         OperatorInput.Check(this, v);
         var parameters = Objective.Parameters;
+        // As in HessianOperator: no curvature product may read stale freed bytes (AllocationZeroing).
+        using var zeroing = AllocationZeroing.During();
         using var scope = NewDisposeScope();
         var result = zeros(Dimension, dtype: Dtype, device: Device);
         var vFlat = v.detach();

@@ -1,3 +1,4 @@
+using Reproduce.Measurement.Native;
 using TorchSharp;
 using Reproduce.Measurement.Autograd;
 using static TorchSharp.torch;
@@ -16,6 +17,8 @@ public sealed class HessianOperator(IObjective objective) : ObjectiveOperator<IO
         OperatorInput.Check(this, v);
         if (!v.isfinite().all().item<bool>()) throw new NonFiniteValueException("The vector given to the Hessian operator contains NaN or Inf.");
         var parameters = Objective.Parameters;
+        // A LeNet's double backward read stale freed bytes on one CPU (AllocationZeroing): new blocks are zeros here.
+        using var zeroing = AllocationZeroing.During();
         using (var scope = NewDisposeScope())
         {
             Tensor result = zeros(Dimension, dtype: Dtype, device: Device);
@@ -55,6 +58,7 @@ public sealed class HessianOperator(IObjective objective) : ObjectiveOperator<IO
             if (!v.isfinite().all().item<bool>()) throw new NonFiniteValueException("The vector given to the Hessian operator contains NaN or Inf.");
         }
         var parameters = Objective.Parameters;
+        using var zeroing = AllocationZeroing.During();
         using (var scope = NewDisposeScope())
         {
             var results = vectors.Select(_ => zeros(Dimension, dtype: Dtype, device: Device)).ToList();
