@@ -70,7 +70,12 @@ public class RegimeTests
         var x = randn(new long[] { 24, 1, 12, 12 }, generator: new Generator(1));
         var y = randint(0, 3, new long[] { 24 }, generator: new Generator(2));
         using var data = new Dataset(x, y, "tiny images");
-        var spec = new ModelSpec { Kind = "lenet", InputShape = [1, 12, 12], Classes = 3, Channels = [2, 4], Widths = [8, 6] };
+        // Channels 6 and 16, the suite's LeNet's. With 2 and 4 (this test until 2026-12-07), on an AMD EPYC of family 26
+        // libtorch's CPU kernels read stale memory while training and the weights came out NaN in 2 of 5 processes,
+        // different ones each time (with or without AllocationZeroing; with the whole process zero-filled, which misses
+        // glibc's tcache blocks, 1 of 3); with 6 and 16, 0 of 8, and the default profile's 881 runs trained
+        // bit-identically three times. A finding about libtorch on that CPU (README, "Determinism"), not a tuning.
+        var spec = new ModelSpec { Kind = "lenet", InputShape = [1, 12, 12], Classes = 3, Channels = [6, 16], Widths = [8, 6] };
         var options = new TrainerOptions { Epochs = 2, BatchSize = 8, LearningRate = 0.05, Momentum = 0.9, Seed = 3 }.With(RegimeRegistry.Get("Aug+SAM"));
         using var a = spec.Build(1);
         using var b = spec.Build(1);
