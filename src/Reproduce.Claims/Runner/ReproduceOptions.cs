@@ -32,6 +32,12 @@ public sealed class ReproduceOptions
     public double Alpha { get; set; } = 0.05;
     /// <summary>Keep a safetensors checkpoint of every run (so new measures need no retraining).</summary>
     public bool Checkpoints { get; set; } = true;
+    /// <summary>
+    /// Measure each seed-0 run's Hessian spectrum (SLQ) for the report's spectrum figures. No claim reads a spectrum:
+    /// the claim tests, which evaluate claims against baselines and render no report, turn it off (about 60 s of CI's
+    /// wall time on 2 cores); a store made without spectra gets them when `run` next completes it.
+    /// </summary>
+    public bool Spectra { get; set; } = true;
 
     /// <summary>Paths are taken relative to this folder (the repository root).</summary>
     public string Root { get; set; } = ".";

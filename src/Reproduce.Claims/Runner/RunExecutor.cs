@@ -116,7 +116,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         var existing = store.GetRun(run.Key);
         var have = store.Metrics(run.Key);
         var missing = metrics.Where(m => !have.ContainsKey(m)).ToList();
-        bool spectrumMissing = HessianSpectrum.Wanted(run) && store.Spectrum(run.Key) is null;
+        bool spectrumMissing = options.Spectra && HessianSpectrum.Wanted(run) && store.Spectrum(run.Key) is null;
         if (existing is not null && (existing.Diverged || (missing.Count == 0 && !spectrumMissing && (run.SettingProfile.IsRegression || store.Predictions(run.Key) is not null))))
         {
             Report(new RunEvent(index, total, run.Describe(), RunPhase.Cached, existing.Diverged ? existing.DivergedAtStep is { } s ? $"diverged at step {s}" : "diverged" : "stored", 0));

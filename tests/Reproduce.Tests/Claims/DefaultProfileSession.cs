@@ -36,6 +36,9 @@ public static class DefaultProfileSession
             var suite = ClaimSuite.Load(ReproduceOptions.Load(Repository.Root, new Dictionary<string, string?>
             {
                 ["Profile"] = Profile, ["OutputFolder"] = output, ["Filter"] = "", ["Checkpoints"] = string.IsNullOrEmpty(kept) ? "false" : "true",
+                // No claim reads a Hessian spectrum (report figures only): a fresh session skips them; a kept store is
+                // completed as `run` would complete it.
+                ["Spectra"] = string.IsNullOrEmpty(kept) ? "false" : "true",
             }));
             ExecutionSummary summary;
             ResultSnapshot results;

@@ -44,6 +44,22 @@ public class RunnerTests
     }
 
     [Test]
+    public void WithSpectraOffNoSpectrumIsStoredAndALaterRunCompletesThemWithoutTraining()
+    {
+        using var tiny = new TinySuite();
+        var off = tiny.Load(spectra: false);
+        var plan = off.Plan();
+        var seedZero = plan.Runs.Where(r => r.Seed == 0).Select(r => r.Key).ToList();
+        Assert.That(seedZero, Is.Not.Empty);
+        using var store = off.OpenStore();
+        Assert.That(off.Execute(plan, store), Has.Property("Trained").EqualTo(9));
+        Assert.That(seedZero.Select(k => store.Spectrum(k)), Is.All.Null, "Spectra=false measured a spectrum");
+        var on = tiny.Load();
+        Assert.That(on.Execute(on.Plan(), store), Has.Property("Trained").EqualTo(0), "completing the spectra retrained a run");
+        Assert.That(seedZero.Select(k => store.Spectrum(k)), Is.All.Not.Null, "the default run did not complete the spectra");
+    }
+
+    [Test]
     public void AnInterruptedRunResumesWithoutRetrainingWhatItFinished()
     {
         using var tiny = new TinySuite();

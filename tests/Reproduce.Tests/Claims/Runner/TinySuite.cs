@@ -33,7 +33,7 @@ public sealed class TinySuite : IDisposable
 
     /// <param name="threads">Total libtorch threads; null keeps the configured default.</param>
     /// <param name="workers">Runs trained side by side; null keeps the configured default (1).</param>
-    public ClaimSuite Load(string output = "results", string filter = "", int? threads = null, int? workers = null)
+    public ClaimSuite Load(string output = "results", string filter = "", int? threads = null, int? workers = null, bool? spectra = null)
     {
         var overrides = new Dictionary<string, string?>
         {
@@ -41,6 +41,7 @@ public sealed class TinySuite : IDisposable
         };
         if (threads is { } t) overrides["Threads"] = t.ToString(System.Globalization.CultureInfo.InvariantCulture);
         if (workers is { } w) overrides["Workers"] = w.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (spectra is { } sp) overrides["Spectra"] = sp ? "true" : "false";
         return ClaimSuite.Load(ReproduceOptions.Load(Root, overrides));
     }
 
