@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Reproduce.Measurement.Native;
 
 /// <summary>
@@ -50,7 +48,7 @@ public static class AllocationZeroing
     public static Section During()
     {
         if (!On) return default;
-        lock (Gate) { if (active++ == 0) mallopt(MallocPerturb, PerturbByte); }
+        lock (Gate) { if (active++ == 0) Glibc.Mallopt(Glibc.MallocPerturb, PerturbByte); }
         return new Section(entered: true);
     }
 
@@ -60,19 +58,19 @@ public static class AllocationZeroing
         public void Dispose()
         {
             if (!entered) return;
-            lock (Gate) { if (--active == 0) mallopt(MallocPerturb, 0); }
+            lock (Gate) { if (--active == 0) Glibc.Mallopt(Glibc.MallocPerturb, 0); }
         }
     }
 
     private static string ApplyOnce()
     {
         if (!OperatingSystem.IsLinux()) return "not applicable (not Linux)";
-        if (Environment.GetEnvironmentVariable(OptOutVariable) is { } v && v.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no")
-            return $"off (opted out: {OptOutVariable}={v.Trim()})";
+        if (OptOut.Requested(OptOutVariable, out string optOut))
+            return $"off (opted out: {OptOutVariable}={optOut})";
         try
         {
             // Probe that this C library takes M_PERTURB (glibc returns 1), leaving it off until a section opens.
-            if (mallopt(MallocPerturb, 0) != 1) return "off (mallopt refused M_PERTURB)";
+            if (Glibc.Mallopt(Glibc.MallocPerturb, 0) != 1) return "off (mallopt refused M_PERTURB)";
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
@@ -80,9 +78,4 @@ public static class AllocationZeroing
         }
         return "glibc: new blocks zero-filled during curvature products";
     }
-
-    private const int MallocPerturb = -6;
-
-    [DllImport("libc.so.6")]
-    private static extern int mallopt(int parameter, int value);
 }

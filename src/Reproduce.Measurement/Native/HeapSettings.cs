@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Reproduce.Measurement.Native;
 
 /// <summary>
@@ -41,15 +39,15 @@ public static class HeapSettings
     private static string ApplyOnce()
     {
         if (!OperatingSystem.IsLinux()) return "not applicable (not Linux)";
-        if (Environment.GetEnvironmentVariable(OptOutVariable) is { } v && v.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no")
-            return $"default (opted out: {OptOutVariable}={v.Trim()})";
+        if (OptOut.Requested(OptOutVariable, out string optOut))
+            return $"default (opted out: {OptOutVariable}={optOut})";
         try
         {
             // Setting the mmap threshold turns off its dynamic adjustment, which would otherwise also reset the trim
             // threshold; so both are set, mmap first. mallopt returns 1 on success.
-            if (mallopt(MallocMmapThreshold, MmapThreshold) != 1) return "default (mallopt refused the mmap threshold)";
-            if (mallopt(MallocTrimThreshold, TrimThreshold) != 1) return "default (mallopt refused the trim threshold)";
-            if (mallopt(MallocTopPad, TopPad) != 1) return "default (mallopt refused the top pad)";
+            if (Glibc.Mallopt(Glibc.MallocMmapThreshold, MmapThreshold) != 1) return "default (mallopt refused the mmap threshold)";
+            if (Glibc.Mallopt(Glibc.MallocTrimThreshold, TrimThreshold) != 1) return "default (mallopt refused the trim threshold)";
+            if (Glibc.Mallopt(Glibc.MallocTopPad, TopPad) != 1) return "default (mallopt refused the top pad)";
         }
         catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
@@ -57,9 +55,4 @@ public static class HeapSettings
         }
         return $"glibc: mmap threshold {MmapThreshold >> 20} MiB, trim threshold {TrimThreshold >> 20} MiB, top pad {TopPad >> 20} MiB";
     }
-
-    private const int MallocTrimThreshold = -1, MallocTopPad = -2, MallocMmapThreshold = -3;
-
-    [DllImport("libc.so.6")]
-    private static extern int mallopt(int parameter, int value);
 }

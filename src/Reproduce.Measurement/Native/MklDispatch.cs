@@ -36,7 +36,7 @@ public static class MklDispatch
     public static string State => Applied.Value;
 
     /// <summary>True when this process's environment sets <see cref="OptOutVariable"/> to "off", "0", "false" or "no".</summary>
-    public static bool OptedOut => Environment.GetEnvironmentVariable(OptOutVariable) is { } v && v.Trim().ToLowerInvariant() is "off" or "0" or "false" or "no";
+    public static bool OptedOut => OptOut.Requested(OptOutVariable, out _);
 
     /// <summary>True when <see cref="Apply"/> set MKL's vendor answer to 1 in this process.</summary>
     public static bool FastPathOn => Applied.Value.StartsWith("fast path", StringComparison.Ordinal);
@@ -48,8 +48,8 @@ public static class MklDispatch
         var cpu = CpuIdentity.Read();
         if (cpu.Vendor == "GenuineIntel") return "native (Intel)";
         if (cpu.Vendor is not ("AuthenticAMD" or "HygonGenuine")) return $"generic (vendor '{cpu.Vendor}')";
-        if (OptedOut)
-            return $"generic (opted out: {OptOutVariable}={Environment.GetEnvironmentVariable(OptOutVariable)!.Trim()})";
+        if (OptOut.Requested(OptOutVariable, out string optOut))
+            return $"generic (opted out: {OptOutVariable}={optOut})";
         if (!(cpu.Flags.Contains("avx2") && cpu.Flags.Contains("fma")))
             return "generic (AMD without AVX2/FMA: MKL's generic path is its best here)";
 

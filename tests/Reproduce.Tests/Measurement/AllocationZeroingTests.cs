@@ -7,8 +7,9 @@ namespace Reproduce.Tests.Measurement;
 /// <summary>
 /// The zeroing of new malloc blocks while a curvature product runs (AllocationZeroing.During): inside a section a block
 /// that reuses a freed one must not show the freed one's bytes. Without it glibc hands the same 64 KiB block back with
-/// its old contents, which is how a LeNet Hessian-vector product read stale infinities; with the section's mallopt
-/// made a no-op (shown once) the first test fails: "attempt 0: 65536 of 65536 bytes of a new block are not zero
+/// its old contents, which is how a LeNet Hessian-vector product read stale infinities. With the section made a no-op
+/// (shown once) the section tests fail: "attempt 0: 63865 of 65536 bytes of a new block are not zero (reused the freed
+/// block: False)"; with the whole-process zeroing of the first version and the perturb byte 0, "65536 of 65536 ...
 /// (reused the freed block: True)". Outside every section malloc is left as it is (the zeroing costs a memset per
 /// allocation and per free, which training does not pay).
 /// </summary>
