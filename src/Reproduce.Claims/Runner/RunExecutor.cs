@@ -26,7 +26,6 @@ namespace Reproduce.Claims.Runner;
 /// </summary>
 public sealed class RunExecutor(ReproduceOptions options, ResultStore store, DataProvider data, Provenance provenance, IProgress<RunEvent>? progress = null)
 {
-    private static readonly object BuildGate = new();
     private readonly ThreadLocal<double> share = new();
 
     /// <summary>Reports an event stamped with the current run's share of the work (each phase is a crash-test point).</summary>
@@ -140,7 +139,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         }
         else
         {
-            lock (BuildGate) model = run.SettingProfile.Model.Build(run.TrainingSeed, options.TorchDevice());
+            model = run.SettingProfile.Model.Build(run.TrainingSeed, options.TorchDevice());
             // A relative target becomes the trainer's absolute one: that fraction of the MSE of predicting the training
             // targets' mean (their variance), so the run stops when 1 - R^2 on the training subset reaches it.
             double? trainLossTarget = run.SettingProfile.RelativeTrainLossTarget is { } relative

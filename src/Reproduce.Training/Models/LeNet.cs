@@ -22,7 +22,7 @@ public sealed class LeNet : FeatureNetwork
         var hidden = spec.Widths is { Count: 2 } h ? h : throw new ArgumentException("LeNet needs two hidden widths (spec.widths).");
         long side = (shape[1] / 2 - 4) / 2;
         if (side < 1) throw new ArgumentException($"LeNet needs images of side >= 12, not {shape[1]}.");
-        torch.manual_seed(seed);
+        using var draws = InitialWeights.Seeded(seed);
         features = nn.Sequential(
             ("conv0", nn.Conv2d(shape[0], channels[0], 5, padding: 2)), ("act0", Activations.Create(spec.Activation)), ("pool0", new PlaneMaxPool2d(2)),
             ("conv1", nn.Conv2d(channels[0], channels[1], 5)), ("act1", Activations.Create(spec.Activation)), ("pool1", new PlaneMaxPool2d(2)),

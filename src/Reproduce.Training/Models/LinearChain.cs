@@ -21,7 +21,7 @@ public sealed class LinearChain : FeatureNetwork
             throw new ArgumentException("A linear model needs at least two factors (three widths: input, hidden, output), all positive.", nameof(spec));
         if (spec.Activation != "identity")
             throw new ArgumentException($"Model spec: a linear model has no activation; its activation must be 'identity', not '{spec.Activation}'.");
-        torch.manual_seed(seed);
+        using var draws = InitialWeights.Seeded(seed);
         var hidden = new List<TorchSharp.Modules.Linear>();
         var named = new List<(string, nn.Module<Tensor, Tensor>)> { ("flatten", nn.Flatten()) };
         for (int i = 0; i + 2 < widths.Count; i++)

@@ -19,7 +19,7 @@ public sealed class Mlp : FeatureNetwork
     {
         var widths = spec.Widths ?? throw new ArgumentException("An MLP spec needs widths.");
         if (widths.Count < 2 || widths.Any(w => w < 1)) throw new ArgumentException("An MLP needs at least an input and an output width, all positive.", nameof(spec));
-        torch.manual_seed(seed);
+        using var draws = InitialWeights.Seeded(seed);
         var layers = new List<(string, nn.Module<Tensor, Tensor>)> { ("flatten", nn.Flatten()) };
         for (int i = 0; i + 2 < widths.Count; i++)
         {

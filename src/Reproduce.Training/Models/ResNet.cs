@@ -21,7 +21,7 @@ public sealed class ResNet : FeatureNetwork
         var blocks = spec.Blocks ?? throw new ArgumentException("A ResNet spec needs blocks per stage.");
         var channels = spec.Channels ?? throw new ArgumentException("A ResNet spec needs channels per stage.");
         if (blocks.Count != channels.Count || blocks.Count == 0) throw new ArgumentException("A ResNet spec needs as many channel widths as stages.");
-        torch.manual_seed(seed);
+        using var draws = InitialWeights.Seeded(seed);
         var layers = new List<(string, nn.Module<Tensor, Tensor>)>
         {
             ("stem", nn.Conv2d(shape[0], channels[0], 3, padding: 1, bias: false)),
