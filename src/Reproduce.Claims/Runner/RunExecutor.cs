@@ -93,6 +93,11 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
         {
             try
             {
+                // libtorch applies set_num_threads to a thread lazily, at its first parallel_for or get_num_threads
+                // (OpenMP's and MKL's thread counts are per thread); until then an MKL call on a new thread runs with
+                // the machine's default. Taking it first makes every run on this thread start from the executor's
+                // count, whatever the thread's first operation is (a tiny data set's matrix product, say).
+                _ = torch.get_num_threads();
                 for (int k; !cancel.IsCancellationRequested && errors.IsEmpty && (k = Interlocked.Increment(ref next)) < runs.Count;)
                     body(runs[k]);
             }

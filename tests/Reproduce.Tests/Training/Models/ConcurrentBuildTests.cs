@@ -11,7 +11,7 @@ namespace Reproduce.Tests.Training.Models;
 /// building the next run's model while the other copies a model for the Dinh rescaling or an incremental session,
 /// or loads a checkpoint) must not interleave their seed-and-draw sequences, or a run starts from weights its seed does
 /// not give. That happened once in CI: one MLP run of the default profile trained to different bits (its adaptive
-/// sharpness 0.000492 instead of 0.000520) while every other run matched the baselines.
+/// sharpness 0.000520 instead of the baseline's 0.000492) while every other run matched the baselines.
 /// </summary>
 [TestFixture, Category("Unit"), NonParallelizable]
 public class ConcurrentBuildTests
