@@ -15,8 +15,13 @@ public static class Program
         Measurement.Native.MklDispatch.Apply();
         // Before the first tensor too: malloc's thresholds for libtorch's blocks (see HeapSettings; no number changes).
         Measurement.Native.HeapSettings.Apply();
-        // Whether curvature products zero-fill new malloc blocks (a LeNet double backward read stale bytes: AllocationZeroing).
+        // Before the first tensor: which CPU tensors start as zeros (libtorch's kernels read stale bytes on one CPU: AllocationZeroing).
         Measurement.Native.AllocationZeroing.Apply();
+        if (Measurement.Native.AllocationZeroing.InvalidSetting is { } invalid)
+        {
+            Console.Error.WriteLine($"error: environment variable {invalid}.");
+            return UsageError;
+        }
         var repeats = new Option<int>("--repeats") { Description = "Timed repetitions per figure (the median is reported).", DefaultValueFactory = _ => 20 };
         var installPeer = new Option<bool>("--install-peer") { Description = "Install Debian's python3-torch when the PyTorch peer is missing." };
         var root = new Option<string>("--root") { Description = "Repository root (for bench/hvp_peer.py).", DefaultValueFactory = _ => CommonOptions.FindRoot() };

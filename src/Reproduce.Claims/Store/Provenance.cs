@@ -13,6 +13,10 @@ public sealed record Provenance(string CodeVersion, string TorchSharpVersion, st
     public string Cpu { get; init; } = ExecutionEnvironment.CpuModel();
     /// <summary>oneMKL's dispatch in the process that produced the number (<see cref="MklDispatch.State"/>).</summary>
     public string Mkl { get; init; } = MklDispatch.State;
+    /// <summary>Whether new CPU tensors started as zeros (<see cref="AllocationZeroing.State"/>). Not part of the
+    /// environment: on kernels that read only what they wrote it changes no bit (the default profile's numbers are the
+    /// same with and without it); it keeps the ones that do not from reading stale bytes.</summary>
+    public string Allocations { get; init; } = AllocationZeroing.State;
 
     public string ToJson() => JsonSerializer.Serialize(this);
 

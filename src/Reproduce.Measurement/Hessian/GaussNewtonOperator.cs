@@ -18,7 +18,7 @@ public sealed class GaussNewtonOperator(ModelObjective objective) : ObjectiveOpe
     {
         OperatorInput.Check(this, v);
         var parameters = Objective.Parameters;
-        // As in HessianOperator: no curvature product may read stale freed bytes (AllocationZeroing).
+        // As in HessianOperator: no curvature product may read stale bytes (AllocationZeroing).
         using var zeroing = AllocationZeroing.During();
         using var scope = NewDisposeScope();
         var result = zeros(Dimension, dtype: Dtype, device: Device);

@@ -17,7 +17,7 @@ public sealed class HessianOperator(IObjective objective) : ObjectiveOperator<IO
         OperatorInput.Check(this, v);
         if (!v.isfinite().all().item<bool>()) throw new NonFiniteValueException("The vector given to the Hessian operator contains NaN or Inf.");
         var parameters = Objective.Parameters;
-        // A LeNet's double backward read stale freed bytes on one CPU (AllocationZeroing): new blocks are zeros here.
+        // A LeNet's double backward read stale bytes on one CPU (AllocationZeroing): new tensors are zeros here.
         using var zeroing = AllocationZeroing.During();
         using (var scope = NewDisposeScope())
         {

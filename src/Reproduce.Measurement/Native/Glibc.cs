@@ -2,12 +2,12 @@ using System.Runtime.InteropServices;
 
 namespace Reproduce.Measurement.Native;
 
-/// <summary>glibc's malloc tuning (mallopt(3)), shared by <see cref="HeapSettings"/> and <see cref="AllocationZeroing"/>.
+/// <summary>glibc's malloc tuning (mallopt(3)), used by <see cref="HeapSettings"/>.
 /// mallopt returns 1 on success; where the C library is not glibc the call throws EntryPointNotFoundException or
 /// DllNotFoundException, which each caller turns into its own "not applied" state.</summary>
 internal static class Glibc
 {
-    public const int MallocTrimThreshold = -1, MallocTopPad = -2, MallocMmapThreshold = -3, MallocPerturb = -6;
+    public const int MallocTrimThreshold = -1, MallocTopPad = -2, MallocMmapThreshold = -3;
 
     [DllImport("libc.so.6", EntryPoint = "mallopt")]
     public static extern int Mallopt(int parameter, int value);

@@ -71,10 +71,10 @@ public class RegimeTests
         var y = randint(0, 3, new long[] { 24 }, generator: new Generator(2));
         using var data = new Dataset(x, y, "tiny images");
         // Channels 6 and 16, the suite's LeNet's. With 2 and 4 (this test until 2026-12-07), on an AMD EPYC of family 26
-        // libtorch's CPU kernels read stale memory while training and the weights came out NaN in 2 of 5 processes,
-        // different ones each time (with or without AllocationZeroing; with the whole process zero-filled, which misses
-        // glibc's tcache blocks, 1 of 3); with 6 and 16, 0 of 8, and the default profile's 881 runs trained
-        // bit-identically three times. A finding about libtorch on that CPU (README, "Determinism"), not a tuning.
+        // libtorch's CPU kernels read stale memory while training and the weights came out NaN in 2 of 5 processes;
+        // with new tensors zero-filled (AllocationZeroing, around curvature products, or for the whole process with
+        // REPRODUCE_ZERO_ALLOCATIONS=always) that width trains too, as AllocationZeroingTests shows. A finding about
+        // libtorch on that CPU (README, "Determinism").
         var spec = new ModelSpec { Kind = "lenet", InputShape = [1, 12, 12], Classes = 3, Channels = [6, 16], Widths = [8, 6] };
         var options = new TrainerOptions { Epochs = 2, BatchSize = 8, LearningRate = 0.05, Momentum = 0.9, Seed = 3 }.With(RegimeRegistry.Get("Aug+SAM"));
         using var a = spec.Build(1);
