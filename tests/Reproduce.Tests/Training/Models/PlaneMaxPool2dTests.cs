@@ -7,8 +7,8 @@ namespace Reproduce.Tests.Training.Models;
 
 /// <summary>
 /// PlaneMaxPool2d must be nn.MaxPool2d bit for bit: the output of its planar (channels-last) path without gradients,
-/// and with gradients the output, the gradient (where the argmax routes it) and the second derivative that
-/// Hessian-vector products take through it. Inputs with many ties (ReLU zeros, and small integers so that positive
+/// and with gradients the output, the gradient (where the argmax routes it) and the Hessian-vector product that
+/// takes the pool's backward and double backward. Inputs with many ties (ReLU zeros, and small integers so that positive
 /// maxima tie too) make the tie-breaking visible: routing a gradient to another element of a tied window changes the
 /// gradient tensor.
 /// </summary>
@@ -62,18 +62,24 @@ public class PlaneMaxPool2dTests
     }
 
     /// <summary>
-    /// The pool's output p(x); the gradient of u.p(x); and the derivative of v.grad + |grad|^2, whose graph runs through
-    /// the pool's backward (the double backward a Hessian-vector product takes). u, v are fixed random tensors.
+    /// The pool's output p(x); and, for the loss L(w, m) = sum(u * m * p(x * w)) with w = 1 (so x * w is x bit for bit)
+    /// and m a random tensor of the output's shape, both parameters: the gradient in w (x times the pool's backward of
+    /// u * m: where the argmax routes it) and the Hessian-vector product d/d(w, m) of (grad_w . v + grad_m . v2), whose
+    /// graph runs through the pool's backward and double backward as every Hessian-vector product through a LeNet does.
+    /// u, v, v2, m are fixed random tensors.
     /// </summary>
     private static (Tensor Output, Tensor Gradient, Tensor Second) Derivatives(nn.Module<Tensor, Tensor> pool, Tensor source)
     {
-        var x = source.clone().requires_grad_(true);
-        var output = pool.forward(x);
+        var w = ones_like(source).requires_grad_(true);
+        var output = pool.forward(source * w);
         var u = randn(output.shape, dtype: source.dtype, generator: new Generator(3));
-        var grad = torch.autograd.grad([(output * u).sum()], [x], create_graph: true)[0];
+        var m = randn(output.shape, dtype: source.dtype, generator: new Generator(5)).requires_grad_(true);
+        var grads = torch.autograd.grad([(output * u * m).sum()], [w, m], retain_graph: true, create_graph: true);
         var v = randn(source.shape, dtype: source.dtype, generator: new Generator(4));
-        var second = torch.autograd.grad([(grad * v).sum() + (grad * grad).sum()], [x], allow_unused: true)[0];
-        return (output.detach(), grad.detach(), second.Handle == IntPtr.Zero ? zeros_like(source) : second);
+        var v2 = randn(output.shape, dtype: source.dtype, generator: new Generator(6));
+        var hvp = torch.autograd.grad([(grads[0] * v).sum() + (grads[1] * v2).sum()], [w, m], allow_unused: true);
+        var parts = hvp.Select((h, i) => h.Handle == IntPtr.Zero ? zeros_like(i == 0 ? w : m) : h).Select(h => h.flatten());
+        return (output.detach(), grads[0].detach(), cat(parts.ToArray(), 0).detach());
     }
 
     [Test]
