@@ -20,9 +20,9 @@ namespace Reproduce.Measurement.Native;
 /// Why c10's switch: glibc's <c>M_PERTURB</c> (the first fix) zero-fills every malloc, the runtime's too, fills every
 /// freed block with 0xFF bytes (a NaN to a float), which the process then hands out unzeroed after the section, and
 /// skips the tcache's small blocks. c10's switch touches only tensor memory, of any size, and never fills freed blocks.
-/// Why only during curvature products by default: zeroing every tensor of the process cost 8 % of the default
-/// profile's time (818 s against 758 s; a LeNet training step +3 % at one thread, the 1000-image evaluations of the
-/// corruption suite +16 %) and changed none of its 7,253 numbers; the suite's models read nothing stale in training.
+/// Why only during curvature products by default: zeroing every tensor of the process cost 4 % of the default
+/// profile's time (818 s against 788 s the same day; training +3 %, the 1000-image evaluations of the corruption suite
+/// +14 %) and changed none of its 7,253 numbers; the suite's models read nothing stale in training.
 /// <c>REPRODUCE_ZERO_ALLOCATIONS=always</c> zero-fills for the whole process (for models like the narrow LeNet);
 /// <c>off</c> turns zeroing off. The state is part of every result's provenance. <see cref="Apply"/> is called once
 /// per process, before the first tensor, by every entry point (the CLI, the test assemblies).
