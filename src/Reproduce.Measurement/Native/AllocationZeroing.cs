@@ -79,20 +79,20 @@ public static class AllocationZeroing
 
     private static string ApplyOnce()
     {
-        string mode = Environment.GetEnvironmentVariable(Variable)?.Trim().ToLowerInvariant() ?? "";
-        if (OptOut.Requested(Variable, out string optOut)) return $"off (opted out: {Variable}={optOut})";
+        if (OptOut.Requested(Variable, out string value)) return $"off (opted out: {Variable}={value})";
+        string mode = value.ToLowerInvariant();
         if (mode is not ("" or "curvature" or "always"))
             return $"{Invalid}{Variable}='{mode}' is not one of curvature, always, off)";
         if (!OperatingSystem.IsLinux()) return "off (not Linux: libc10's flags are looked up with dlsym)";
-        // Loading TorchSharp's natives allocates no tensor; it makes libc10.so resident so that dlopen with RTLD_NOLOAD
-        // returns the very copy libtorch allocates through.
-        _ = TorchSharp.torch.get_num_threads();
-        IntPtr library;
-        try { library = dlopen("libc10.so", RtldNow | RtldNoLoad); }
+        IntPtr zero, junk;
+        string why;
+        try
+        {
+            zero = LoadedLibrary.Symbol("libc10.so", ZeroFillFlag, out why);
+            junk = zero == IntPtr.Zero ? IntPtr.Zero : LoadedLibrary.Symbol("libc10.so", JunkFillFlag, out why);
+        }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return "off (no libdl)"; }
-        if (library == IntPtr.Zero) return "off (libc10.so is not loaded by name)";
-        IntPtr zero = dlsym(library, ZeroFillFlag), junk = dlsym(library, JunkFillFlag);
-        if (zero == IntPtr.Zero || junk == IntPtr.Zero) return $"off (libc10.so exports no {ZeroFillFlag})";
+        if (junk == IntPtr.Zero) return $"off ({why})";
         // c10 aborts the process when both fills are requested; the junk fill is a debugging aid nobody here sets.
         if (Marshal.ReadByte(junk) != 0) return "off (c10's junk fill is on)";
         flag = zero;
@@ -104,12 +104,4 @@ public static class AllocationZeroing
         Marshal.WriteByte(flag, 0);
         return DuringCurvature;
     }
-
-    private const int RtldNow = 2, RtldNoLoad = 4;
-
-    [DllImport("libdl.so.2")]
-    private static extern IntPtr dlopen(string file, int mode);
-
-    [DllImport("libdl.so.2")]
-    private static extern IntPtr dlsym(IntPtr handle, string name);
 }

@@ -53,13 +53,8 @@ public static class MklDispatch
         if (!(cpu.Flags.Contains("avx2") && cpu.Flags.Contains("fma")))
             return "generic (AMD without AVX2/FMA: MKL's generic path is its best here)";
 
-        // Loading TorchSharp's natives runs no MKL routine; it makes libtorch_cpu.so resident so that dlopen with
-        // RTLD_NOLOAD returns the very copy libtorch will call into.
-        _ = TorchSharp.torch.get_num_threads();
-        IntPtr library = dlopen("libtorch_cpu.so", RtldNow | RtldNoLoad);
-        if (library == IntPtr.Zero) return "generic (libtorch_cpu.so is not loaded by name)";
-        IntPtr function = dlsym(library, "mkl_serv_intel_cpu_true");
-        if (function == IntPtr.Zero) return "generic (libtorch_cpu.so exports no mkl_serv_intel_cpu_true)";
+        IntPtr function = LoadedLibrary.Symbol("libtorch_cpu.so", "mkl_serv_intel_cpu_true", out string why);
+        if (function == IntPtr.Zero) return $"generic ({why})";
 
         var code = new byte[11];
         Marshal.Copy(function, code, 0, code.Length);
@@ -72,14 +67,6 @@ public static class MklDispatch
         Marshal.WriteInt32(cached, 1);
         return "fast path (AMD; MKL dispatches on AVX2/AVX-512)";
     }
-
-    private const int RtldNow = 2, RtldNoLoad = 4;
-
-    [DllImport("libdl.so.2")]
-    private static extern IntPtr dlopen(string file, int mode);
-
-    [DllImport("libdl.so.2")]
-    private static extern IntPtr dlsym(IntPtr handle, string name);
 }
 
 /// <summary>The CPU vendor, model name and instruction-set flags, as /proc/cpuinfo reports them for the first
