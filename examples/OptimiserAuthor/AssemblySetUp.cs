@@ -4,7 +4,7 @@ using Reproduce.Measurement.Native;
 /// <summary>
 /// Assembly-wide set-up (a SetUpFixture outside any namespace runs before every test of the assembly): MKL's dispatch
 /// is decided on its first call, so its override goes first, as in the suite's own test assembly and CLI, with the
-/// zero-filling of every CPU tensor allocation (libtorch's kernels read stale bytes without it on one CPU:
+/// zeroing of new CPU tensors around curvature products (libtorch's kernels read stale bytes without it on one CPU:
 /// AllocationZeroing); then Lion is registered, before any test loads a claim or a setting that names it.
 /// </summary>
 [SetUpFixture]

@@ -7,7 +7,8 @@ namespace Reproduce.Training.Models;
 /// An independent copy of a network: built from its spec, then every parameter and buffer copied in (so the copy is
 /// bit for bit the model, in its dtype and on its device, in its training mode). Building a model seeds the global
 /// generator; its state is put back, so nothing drawn after the copy (in the same run) differs from what it would have
-/// been without it; all of this under the generator's gate (InitialWeights). Shared by the Dinh rescaling (which then scales the copy) and the incremental sessions (which train
+/// been without it; all of this under the generator's gate (InitialWeights). Shared by the Dinh rescaling (which then
+/// scales the copy) and the incremental sessions (which train
 /// the copy and leave the base model as it was).
 /// </summary>
 public static class ModelCopy

@@ -19,7 +19,7 @@ namespace Reproduce.Training.Models;
 /// The result is bit-identical to nn.MaxPool2d(k), in value and in every derivative: both kernels scan each window in
 /// the same (row, column) order and keep the first element with val > max (or NaN), so they return the same maximum
 /// and the same argmax (within its H x W plane) even on ties (ReLU zeros tie often).
-/// (Tests compare outputs, gradients and second derivatives bit for bit with nn.MaxPool2d, in float32 and float64.)
+/// (Tests compare outputs, gradients and Hessian-vector products bit for bit with nn.MaxPool2d, in float32 and float64.)
 /// </summary>
 public sealed class PlaneMaxPool2d : nn.Module<Tensor, Tensor>
 {

@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using Reproduce.Tests.Support;
 using Reproduce.Training;
 using Reproduce.Training.Data;
 using Reproduce.Training.Models;
@@ -67,16 +68,14 @@ public class RegimeTests
     public void AugmentedCnnTrainingIsBitIdenticalPerSeed()
     {
         using var scope = NewDisposeScope();
-        var x = randn(new long[] { 24, 1, 12, 12 }, generator: new Generator(1));
-        var y = randint(0, 3, new long[] { 24 }, generator: new Generator(2));
-        using var data = new Dataset(x, y, "tiny images");
+        using var data = TinyLeNet.Images();
         // Channels 6 and 16, the suite's LeNet's. With 2 and 4 (this test until 2026-12-07), on an AMD EPYC of family 26
         // libtorch's CPU kernels read stale memory while training and the weights came out NaN in 2 of 5 processes;
         // with new tensors zero-filled (AllocationZeroing, around curvature products, or for the whole process with
         // REPRODUCE_ZERO_ALLOCATIONS=always) that width trains too, as AllocationZeroingTests shows. A finding about
         // libtorch on that CPU (README, "Determinism").
-        var spec = new ModelSpec { Kind = "lenet", InputShape = [1, 12, 12], Classes = 3, Channels = [6, 16], Widths = [8, 6] };
-        var options = new TrainerOptions { Epochs = 2, BatchSize = 8, LearningRate = 0.05, Momentum = 0.9, Seed = 3 }.With(RegimeRegistry.Get("Aug+SAM"));
+        var spec = TinyLeNet.Spec(6, 16);
+        var options = TinyLeNet.AugSam();
         using var a = spec.Build(1);
         using var b = spec.Build(1);
         using var c = spec.Build(1);
