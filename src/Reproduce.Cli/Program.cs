@@ -12,12 +12,12 @@ public static class Program
     public static int Main(string[] args)
     {
         // Before any tensor operation: MKL decides its code path on its first call (see MklDispatch).
-        Measurement.Native.MklDispatch.Apply();
+        Runtime.Native.MklDispatch.Apply();
         // Before the first tensor too: malloc's thresholds for libtorch's blocks (see HeapSettings; no number changes).
-        Measurement.Native.HeapSettings.Apply();
+        Runtime.Native.HeapSettings.Apply();
         // Before the first tensor: which CPU tensors start as zeros (libtorch's kernels read stale bytes on one CPU: AllocationZeroing).
-        Measurement.Native.AllocationZeroing.Apply();
-        if (Measurement.Native.AllocationZeroing.InvalidSetting is { } invalid)
+        Runtime.Native.AllocationZeroing.Apply();
+        if (Runtime.Native.AllocationZeroing.InvalidSetting is { } invalid)
         {
             Console.Error.WriteLine($"error: environment variable {invalid}.");
             return UsageError;

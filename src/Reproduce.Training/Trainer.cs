@@ -1,3 +1,4 @@
+using Reproduce.Runtime.Devices;
 using TorchSharp;
 using Reproduce.Training.Data;
 using Reproduce.Training.Optimisers;
@@ -130,8 +131,8 @@ public sealed class Trainer
                     correct = correct is null ? c.MoveToOuterDisposeScope() : correct.add_(c);
                 }
             }
-            // One copy to the host per epoch (Reproduce.Training does not reference the measurement library's HostRead).
-            var stepLosses = stack(losses).cpu().data<double>().ToArray();
+            // One copy to the host per epoch.
+            var stepLosses = HostRead.ToArray<double>(stack(losses));
             int bad = Array.FindIndex(stepLosses, v => !double.IsFinite(v));
             if (bad >= 0)
             {

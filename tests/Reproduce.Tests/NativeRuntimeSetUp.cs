@@ -1,5 +1,5 @@
 using NUnit.Framework;
-using Reproduce.Measurement.Native;
+using Reproduce.Runtime.Native;
 
 /// <summary>
 /// Assembly-wide set-up (a SetUpFixture outside any namespace): MKL's dispatch is decided on its first call, so the

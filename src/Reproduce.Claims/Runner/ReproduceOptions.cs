@@ -19,6 +19,9 @@ public sealed class ReproduceOptions
     public int Threads { get; set; } = 2;
     /// <summary>Runs trained side by side; each gets Threads / Workers threads.</summary>
     public int Workers { get; set; } = 1;
+    /// <summary>libtorch's intra-op threads for one run (or one measured checkpoint): Threads / Workers, at least 1. A
+    /// run's numbers can depend on it (a GEMM splits its sums by thread), so `run` and `measure` share this rule.</summary>
+    public int ThreadsPerWorker => Math.Max(1, Threads / Workers);
     /// <summary>
     /// Where models are trained and measured: "cpu", "cuda" (the current CUDA device) or "cuda:N". CUDA needs a build
     /// with -p:TorchBackend=cuda and a GPU that torch.cuda.is_available() reports; otherwise Validate says so.
@@ -47,7 +50,7 @@ public sealed class ReproduceOptions
     /// The torch device <see cref="Device"/> names, for placing models (ModelSpec.Build, Checkpoint.Load); everything
     /// else follows the model. A method, not a property, so configuration binding never evaluates it.
     /// </summary>
-    public TorchSharp.torch.Device TorchDevice() => Measurement.Devices.DeviceSetting.Parse(Device);
+    public TorchSharp.torch.Device TorchDevice() => Runtime.Devices.DeviceSetting.Parse(Device);
 
     public string StorePath => Path.Combine(Resolve(OutputFolder), $"{Profile}.sqlite");
     public string CheckpointFolder => Path.Combine(Resolve(OutputFolder), "checkpoints");
@@ -58,7 +61,7 @@ public sealed class ReproduceOptions
         if (!Profiles.Contains(Profile)) errors.Add($"Profile: unknown profile '{Profile}'; valid: {string.Join(", ", Profiles)}");
         if (Threads < 1) errors.Add($"Threads: must be at least 1, not {Threads}");
         if (Workers < 1 || Workers > Threads) errors.Add($"Workers: must be between 1 and Threads ({Threads}), not {Workers}");
-        if (Measurement.Devices.DeviceSetting.Problem(Device) is { } deviceProblem) errors.Add($"Device: {deviceProblem}");
+        if (Runtime.Devices.DeviceSetting.Problem(Device) is { } deviceProblem) errors.Add($"Device: {deviceProblem}");
         if (!(Alpha > 0 && Alpha < 1)) errors.Add($"Alpha: must lie in (0, 1), not {Alpha}");
         if (errors.Count > 0) throw new ArgumentException("Configuration: " + string.Join("; ", errors));
     }

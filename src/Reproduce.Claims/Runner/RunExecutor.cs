@@ -37,7 +37,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
 
     public ExecutionSummary Execute(RunPlan plan, CancellationToken cancel = default)
     {
-        torch.set_num_threads(Math.Max(1, options.Threads / options.Workers));
+        torch.set_num_threads(options.ThreadsPerWorker);
         var clock = Stopwatch.StartNew();
         int trained = 0, remeasured = 0, cached = 0, diverged = 0, failed = 0, measured = 0, index = 0;
         var failures = new List<string>();
@@ -77,7 +77,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
     /// <summary>
     /// Hands <paramref name="runs"/> out in order, one at a time, to <paramref name="workers"/> dedicated threads that
     /// live for the whole plan. Why not the thread pool: glibc gives each thread that allocates its own malloc arena
-    /// (up to 8 per core), and every arena keeps its freed high-water mark (<see cref="Measurement.Native.HeapSettings"/>
+    /// (up to 8 per core), and every arena keeps its freed high-water mark (<see cref="Runtime.Native.HeapSettings"/>
     /// keeps up to 512 MiB free per arena, so that Hessian-vector products do not fault pages in). Pool threads come and
     /// go, and a plan's runs landed on ever more of them: resident memory grew with the number of threads that had
     /// carried a run (751 MiB after the first run, 2032 MiB at the end of the default profile), not with any leak.
@@ -226,7 +226,7 @@ public sealed class RunExecutor(ReproduceOptions options, ResultStore store, Dat
     {
         if (computer.IsRegression) { store.SaveRun(run, null, null, 0); return; }
         var p = computer.TestPredictions;
-        store.SaveRun(run, Measurement.Devices.HostRead.ToArray<float>(p.Probabilities.to(ScalarType.Float32)), Measurement.Devices.HostRead.ToArray<long>(p.Labels), (int)p.Classes);
+        store.SaveRun(run, Runtime.Devices.HostRead.ToArray<float>(p.Probabilities.to(ScalarType.Float32)), Runtime.Devices.HostRead.ToArray<long>(p.Labels), (int)p.Classes);
     }
 
     private int MeasureAll(RunMeasurementContext computer, RunSpec run, IReadOnlyList<string> metrics, int index, int total, Stopwatch clock)

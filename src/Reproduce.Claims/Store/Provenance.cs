@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using Reproduce.Measurement.Native;
+using Reproduce.Runtime.Native;
 
 namespace Reproduce.Claims.Store;
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using Reproduce.Measurement.Native;
+using Reproduce.Runtime.Native;
 
 namespace Reproduce.Cli.Bench;
 

@@ -26,7 +26,9 @@ internal static class MeasureCommand
         command.SetAction(parse =>
         {
             var options = CommonOptions.Load(parse);
-            TorchSharp.torch.set_num_threads(options.Threads);
+            // One checkpoint is one worker's work: the thread count a run of the same configuration measured with, so a
+            // run's checkpoint measures to its stored bits.
+            TorchSharp.torch.set_num_threads(options.ThreadsPerWorker);
             var request = new CheckpointMeasurementRequest
             {
                 Data = parse.GetValue(data)!, TrainSize = parse.GetValue(trainSize), TestSize = parse.GetValue(testSize), MeasureSize = parse.GetValue(measureSize),
@@ -36,7 +38,7 @@ internal static class MeasureCommand
             var measured = CheckpointMeasurement.Measure(loaded, request, options, name => Console.Error.WriteLine($"measuring {name} ..."));
             var results = new Dictionary<string, object>();
             foreach (var m in measured) results[m.Name] = new { value = m.Value, details = JsonDocument.Parse(m.Details).RootElement };
-            Console.WriteLine(JsonSerializer.Serialize(new { checkpoint = parse.GetValue(checkpoint), metadata = loaded.Metadata, data = request.Data, request.TrainSize, request.TestSize, request.MeasureSize, metrics = results }, BaselineStore.Json));
+            Console.WriteLine(JsonSerializer.Serialize(new { checkpoint = parse.GetValue(checkpoint), metadata = loaded.Metadata, threads = options.ThreadsPerWorker, data = request.Data, request.TrainSize, request.TestSize, request.MeasureSize, metrics = results }, BaselineStore.Json));
             return 0;
         });
         return command;

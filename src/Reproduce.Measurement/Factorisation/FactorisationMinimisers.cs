@@ -1,4 +1,4 @@
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Factorisation;

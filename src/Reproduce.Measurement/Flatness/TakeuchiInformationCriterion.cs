@@ -1,5 +1,5 @@
 using TorchSharp;
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using Reproduce.Measurement.Hessian;
 using Reproduce.Measurement.Spectral;
 using static TorchSharp.torch;

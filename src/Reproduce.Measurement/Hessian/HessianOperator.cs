@@ -1,4 +1,4 @@
-using Reproduce.Measurement.Native;
+using Reproduce.Runtime.Native;
 using TorchSharp;
 using Reproduce.Measurement.Autograd;
 using static TorchSharp.torch;

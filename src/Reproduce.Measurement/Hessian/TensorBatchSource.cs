@@ -1,5 +1,5 @@
 using TorchSharp;
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Hessian;

@@ -1,6 +1,6 @@
 using Reproduce.Measurement.Hessian;
 using TorchSharp;
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Safety;

@@ -1,7 +1,7 @@
 using Reproduce.Measurement.Autograd;
 using Reproduce.Measurement.Hessian;
 using TorchSharp;
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Sharpness;

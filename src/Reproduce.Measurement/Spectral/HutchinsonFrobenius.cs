@@ -1,6 +1,6 @@
 using TorchSharp;
 using Reproduce.Measurement.Hessian;
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using static TorchSharp.torch;
 
 namespace Reproduce.Measurement.Spectral;

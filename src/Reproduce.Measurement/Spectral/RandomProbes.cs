@@ -5,7 +5,7 @@ namespace Reproduce.Measurement.Spectral;
 
 /// <summary>
 /// Seeded probe vectors for the randomised estimators, drawn on the CPU by the caller's CPU generator (the estimators
-/// then move them to the operator's device with <see cref="Devices.DeviceTransfer.OnDevice"/>, so a seed gives the same
+/// then move them to the operator's device with <see cref="Runtime.Devices.DeviceTransfer.OnDevice"/>, so a seed gives the same
 /// probes on every device).
 /// </summary>
 internal static class RandomProbes

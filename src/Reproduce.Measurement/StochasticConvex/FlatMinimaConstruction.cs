@@ -256,7 +256,7 @@ public sealed class FlatMinimaConstruction
     {
         ArgumentNullException.ThrowIfNull(generator);
         using var scope = NewDisposeScope();
-        var bits = Devices.HostRead.ToArray<sbyte>(randint(0, 2, new long[] { count, Gates }, dtype: ScalarType.Int8, generator: generator));
+        var bits = Runtime.Devices.HostRead.ToArray<sbyte>(randint(0, 2, new long[] { count, Gates }, dtype: ScalarType.Int8, generator: generator));
         var result = new sbyte[count][];
         for (int k = 0; k < count; k++)
         {

@@ -1,3 +1,4 @@
+using Reproduce.Runtime.Devices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -30,9 +31,9 @@ public sealed class CropAndFlip
         var offsets = randint(0, 2 * Padding + 1, new long[] { n, 2 }, generator: generator, dtype: ScalarType.Int64);
         var flips = randint(0, 2, new long[] { n }, generator: generator, dtype: ScalarType.Int64);
         var padded = nn.functional.pad(batch, new long[] { Padding, Padding, Padding, Padding });
-        var dy = offsets.select(1, 0).data<long>().ToArray();
-        var dx = offsets.select(1, 1).data<long>().ToArray();
-        var flip = flips.data<long>().ToArray();
+        var dy = HostRead.ToArray<long>(offsets.select(1, 0));
+        var dx = HostRead.ToArray<long>(offsets.select(1, 1));
+        var flip = HostRead.ToArray<long>(flips);
         var pieces = new Tensor[n];
         for (long i = 0; i < n; i++)
         {

@@ -1,3 +1,4 @@
+using Reproduce.Runtime.Devices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,7 +28,7 @@ public static class Functions2D
         if (n < 1) throw new ArgumentOutOfRangeException(nameof(n), n, "Need at least one point.");
         using var scope = NewDisposeScope();
         var x = (rand(new long[] { n, 2 }, dtype: ScalarType.Float64, generator: new Generator((ulong)seed)) * 2 - 1) * half;
-        var pts = x.data<double>().ToArray();
+        var pts = HostRead.ToArray<double>(x);
         var y = new double[n];
         for (int i = 0; i < n; i++) y[i] = f(pts[2 * i], pts[2 * i + 1]);
         return new Dataset(x.to(ScalarType.Float32).MoveToOuterDisposeScope(), tensor(y, new long[] { n, 1 }).to(ScalarType.Float32).MoveToOuterDisposeScope(), $"{function}(n={n}, seed={seed})");

@@ -1,3 +1,4 @@
+using Reproduce.Runtime.Devices;
 using TorchSharp;
 using Reproduce.Training.Data;
 using static TorchSharp.torch;
@@ -37,7 +38,7 @@ public static class FederatedTrainer
     {
         if (data.Targets.dtype != ScalarType.Int64 || data.Targets.dim() != 1)
             throw new ArgumentException($"{data.Name}: FedAvg's label-skewed split needs class labels (a vector of int64); this data's targets are {data.Targets.dtype} of shape [{string.Join(", ", data.Targets.shape)}].");
-        var labels = data.Targets.cpu().data<long>().ToArray();
+        var labels = HostRead.ToArray<long>(data.Targets);
         int classes = checked((int)labels.Max() + 1);
         return DirichletSplit.Split(labels, classes, settings.Clients, settings.ClientSize(data.Count), settings.Alpha, SplitSeed(seed));
     }

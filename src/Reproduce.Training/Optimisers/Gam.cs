@@ -1,3 +1,4 @@
+using Reproduce.Runtime.Native;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -24,6 +25,7 @@ namespace Reproduce.Training.Optimisers;
 /// the suite's SAM radius, so GAM's ball is SAM's; alpha 1, which gives the penalty's gradient rho H u the scale of the
 /// gradient SAM's own implicit penalty rho ||grad L|| contributes (rho H g / ||g||).
 /// Cost: two gradients with graphs and two Hessian-vector products per step (about five gradient evaluations).
+/// The step runs inside an allocation-zeroing section, as every curvature product of the suite does.
 /// </summary>
 public sealed class Gam : PerturbedGradientOptimiser
 {
@@ -39,6 +41,9 @@ public sealed class Gam : PerturbedGradientOptimiser
 
     protected override IReadOnlyList<Tensor> Gradient(Tensor loss, Func<Tensor> closure)
     {
+        // Two double backward passes, the kind of product in which libtorch read stale bytes on one CPU
+        // (AllocationZeroing): new tensors are zeros here, as in the measurement's Hessian operator.
+        using var zeroing = AllocationZeroing.During();
         var (g, f) = GradientAndNormGradient(loss);
         double fNorm = Norm(f);
         Move([.. f.Select(fi => fi * (Rho / (fNorm + NormFloor)))]);

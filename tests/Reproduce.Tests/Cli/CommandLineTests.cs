@@ -94,9 +94,12 @@ public class CommandLineTests
             var path = Path.Combine(folder, "m.safetensors");
             using (var model = ModelSpec.ForMlp([784, 16, 10]).Build(3))
                 Checkpoint.Save(path, model, new Dictionary<string, string> { ["regime"] = "Base" });
-            var measured = Run("measure", path, "--train-size", "200", "--test-size", "200", "--measure-size", "100", "--metric", "fisher_rao", "--metric", "test_accuracy");
+            var measured = Run("measure", path, "--train-size", "200", "--test-size", "200", "--measure-size", "100", "--metric", "fisher_rao", "--metric", "test_accuracy", "--threads", "2", "--workers", "2");
             Assert.That(measured.Code, Is.EqualTo(0), measured.Err);
-            var metrics = JsonDocument.Parse(measured.Out).RootElement.GetProperty("metrics");
+            var output = JsonDocument.Parse(measured.Out).RootElement;
+            // 2 threads, 2 workers: a run measures with 1 thread per worker, and so does `measure`.
+            Assert.That(output.GetProperty("threads").GetInt32(), Is.EqualTo(1), "measure uses a run's threads per worker");
+            var metrics = output.GetProperty("metrics");
             Assert.That(metrics.GetProperty("fisher_rao").GetProperty("value").GetDouble(), Is.GreaterThan(0));
             Assert.That(metrics.GetProperty("test_accuracy").GetProperty("value").GetDouble(), Is.InRange(0.0, 1.0));
         }

@@ -1,5 +1,5 @@
 using NUnit.Framework;
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,4 @@
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using Reproduce.Measurement.Safety;
 using Reproduce.Measurement.Sharpness;
 using Reproduce.Training.Models;

@@ -1,5 +1,5 @@
 using NUnit.Framework;
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using Reproduce.Measurement.Hessian;
 using Reproduce.Measurement.Sharpness;
 using Reproduce.Measurement.Spectral;

@@ -1,10 +1,10 @@
 using NUnit.Framework;
-using Reproduce.Measurement.Native;
+using Reproduce.Runtime.Native;
 using Reproduce.Tests.Support;
 using Reproduce.Training.Checkpoints;
 using Reproduce.Training.Models;
 
-namespace Reproduce.Tests.Measurement;
+namespace Reproduce.Tests.Runtime;
 
 /// <summary>
 /// MKL's code path, read from MKL itself: with MKL_VERBOSE=1 its first call prints a banner naming the instruction

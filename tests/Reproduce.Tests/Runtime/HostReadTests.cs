@@ -1,11 +1,11 @@
 using System.Text.RegularExpressions;
 using NUnit.Framework;
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using Reproduce.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Reproduce.Tests.Measurement.Placement;
+namespace Reproduce.Tests.Runtime;
 
 /// <summary>
 /// Host reads go through <see cref="HostRead"/>: <c>Tensor.data&lt;T&gt;()</c> works only on CPU tensors, so a direct
@@ -31,12 +31,6 @@ public class HostReadTests
     /// </summary>
     private static readonly Dictionary<string, (int Count, string Why)> Exceptions = new()
     {
-        // Reproduce.Training does not reference Reproduce.Measurement (sibling layers that meet only in Claims), so it
-        // cannot call HostRead; each of its reads is of a CPU tensor by construction or copied to the host explicitly.
-        ["src/Reproduce.Training/Trainer.cs"] = (1, "the epoch's step losses, copied with .cpu() first"),
-        ["src/Reproduce.Training/Data/CropAndFlip.cs"] = (3, "offsets and flips drawn by the CPU generator into CPU tensors"),
-        ["src/Reproduce.Training/Data/Functions2D.cs"] = (1, "points drawn by the CPU generator into a CPU tensor"),
-        ["src/Reproduce.Training/Federated/FederatedTrainer.cs"] = (1, "the training labels for the client split, copied with .cpu() first"),
         // Benchmarks build their own CPU tensors and never take a device.
         ["src/Reproduce.Cli/Bench/HessianBenchmark.cs"] = (2, "CPU benchmark inputs written to files"),
     };
@@ -44,7 +38,7 @@ public class HostReadTests
     [Test]
     public void NoSourceFileReadsTensorDataExceptThroughHostRead()
     {
-        var helper = Path.Combine("src", "Reproduce.Measurement", "Devices", "HostRead.cs");
+        var helper = Path.Combine("src", "Reproduce.Runtime", "Devices", "HostRead.cs");
         var offenders = new List<string>();
         foreach (var file in Directory.EnumerateFiles(Repository.Path("src"), "*.cs", SearchOption.AllDirectories))
         {

@@ -1,11 +1,11 @@
 using System.Runtime.InteropServices;
 using NUnit.Framework;
-using Reproduce.Measurement.Native;
+using Reproduce.Runtime.Native;
 using Reproduce.Tests.Support;
 using Reproduce.Training;
 using static TorchSharp.torch;
 
-namespace Reproduce.Tests.Measurement;
+namespace Reproduce.Tests.Runtime;
 
 /// <summary>
 /// New CPU tensors start as zeros inside a zeroing section (AllocationZeroing.During, around every curvature product;
@@ -84,6 +84,29 @@ public class AllocationZeroingTests
         var after = StaleElementsOfReusedTensors();
         if (after.Reused == 0) Assert.Inconclusive("no new tensor landed in a freed one's memory after the sections");
         Assert.That(after.Stale, Is.GreaterThan(0), "after every section ended, new tensors are still zero-filled: the zeroing leaked past its sections");
+    }
+
+    [Test]
+    public void GamsTrainingStepRunsInsideASection()
+    {
+        // GAM is the one training step with Hessian-vector products (double backward passes). Its closure, the loss at
+        // the ascent point w_adv, is evaluated inside the step: there, new tensors in freed memory must be zeros; the
+        // step's own loss, evaluated before the step, is outside any section.
+        if (!OperatingSystem.IsLinux()) Assert.Ignore("libc10's flags are looked up with dlsym on Linux");
+        using var scope = NewDisposeScope();
+        var w = new TorchSharp.Modules.Parameter(tensor(new double[] { 1, -0.5 }), true);
+        using var gam = new Reproduce.Training.Optimisers.Gam([w], optim.SGD([w], 0.1), rho: 0.1, alpha: 0.5);
+        var inside = new List<(long Stale, int Reused)>();
+        Tensor Loss() => 0.25 * w.pow(4).sum();
+        Tensor AtAscentPoint()
+        {
+            for (int attempt = 0; attempt < 4; attempt++) inside.Add(StaleElementsOfReusedTensors());
+            return Loss();
+        }
+        gam.Step(Loss(), AtAscentPoint);
+        Assert.That(inside, Is.Not.Empty, "GAM evaluated its closure");
+        Assert.That(inside.Sum(r => r.Stale), Is.Zero, $"inside GAM's step, {inside.Sum(r => r.Stale)} floats of new tensors are not zero ({inside.Sum(r => r.Reused)} of {8 * inside.Count} landed in freed tensors' memory)");
+        Assert.That(inside.Sum(r => r.Reused), Is.GreaterThan(0), "no new tensor landed in a freed one's memory, so the test saw no stale bytes to hide");
     }
 
     [Test]

@@ -1,11 +1,11 @@
 using NUnit.Framework;
 using Reproduce.Claims.Runner;
-using Reproduce.Measurement.Devices;
+using Reproduce.Runtime.Devices;
 using Reproduce.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Reproduce.Tests.Measurement.Placement;
+namespace Reproduce.Tests.Runtime;
 
 /// <summary>
 /// The Device setting: cpu, cuda and cuda:N are the names; CUDA is accepted only where torch.cuda.is_available(), and

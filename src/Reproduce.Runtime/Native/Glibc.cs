@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Reproduce.Measurement.Native;
+namespace Reproduce.Runtime.Native;
 
 /// <summary>glibc's malloc tuning (mallopt(3)), used by <see cref="HeapSettings"/>.
 /// mallopt returns 1 on success; where the C library is not glibc the call throws EntryPointNotFoundException or

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Reproduce.Measurement.Native;
+namespace Reproduce.Runtime.Native;
 
 /// <summary>
 /// New CPU tensors start as zeros while a curvature product runs (a Hessian- or Gauss-Newton-vector product:

@@ -1,11 +1,11 @@
 using NUnit.Framework;
 using Reproduce.Measurement.Hessian;
-using Reproduce.Measurement.Native;
+using Reproduce.Runtime.Native;
 using Reproduce.Training.Models;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Reproduce.Tests.Measurement;
+namespace Reproduce.Tests.Runtime;
 
 /// <summary>
 /// The heap settings (applied by the assembly's set-up, as by the CLI) keep libtorch's freed blocks mapped: a LeNet

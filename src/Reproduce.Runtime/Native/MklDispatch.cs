@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Reproduce.Measurement.Native;
+namespace Reproduce.Runtime.Native;
 
 /// <summary>
 /// oneMKL's kernel choice on AMD processors. libtorch links oneMKL statically; MKL picks its code path through

@@ -1,4 +1,4 @@
-namespace Reproduce.Measurement.Native;
+namespace Reproduce.Runtime.Native;
 
 /// <summary>
 /// glibc malloc's thresholds for the tensors libtorch allocates (every CPU tensor is a malloc'd block). By default

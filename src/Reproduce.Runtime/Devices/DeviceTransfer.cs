@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Reproduce.Measurement.Devices;
+namespace Reproduce.Runtime.Devices;
 
 /// <summary>
 /// Moving tensors between devices, and the one rule for random draws: every seeded draw is made by a CPU

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Reproduce.Measurement.Devices;
+namespace Reproduce.Runtime.Devices;
 
 /// <summary>
 /// The one door from tensors to .NET arrays. <c>Tensor.data&lt;T&gt;()</c> maps the tensor's memory and works only on

@@ -1,7 +1,7 @@
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Reproduce.Measurement.Devices;
+namespace Reproduce.Runtime.Devices;
 
 /// <summary>
 /// Where a model's parameters live and in which floating-point dtype: the device and dtype every vector, probe,

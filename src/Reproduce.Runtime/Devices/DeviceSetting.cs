@@ -2,7 +2,7 @@ using System.Reflection;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Reproduce.Measurement.Devices;
+namespace Reproduce.Runtime.Devices;
 
 /// <summary>
 /// The configured compute device ("cpu", "cuda" or "cuda:N"): which names are valid, whether this build and machine
