@@ -52,6 +52,12 @@ public static class OptimiserRegistry
         Register(new("frob-sam", "Frob-SAM (Tahmasebi et al. 2024): gradient of L + lambda / (2 rho^2) Var_k L(w + rho d_k), d_k ~ N(0, I), around SGD",
             (ps, s) => { var list = ps.ToList(); return new FrobeniusSam(list, Sgd(list, s), s["rho"], s["lambda"], checked((int)s["samples"]), s.Seed); })
         { ParameterDefaults = new Dictionary<string, double> { ["rho"] = 0.01, ["lambda"] = 0.005, ["samples"] = 2 }, StepCost = 3 });
+        Register(new("trace-sam", "Trace-SAM (Tahmasebi et al. 2024, the universal class with psi = phi = identity): g + lambda mean_k (grad L(w + rho d_k) - g), d_k ~ N(0, I), around SGD",
+            (ps, s) => { var list = ps.ToList(); return new UniversalSam(list, Sgd(list, s), UniversalSamMember.Trace, s["rho"], s["lambda"], checked((int)s["samples"]), s.Seed); })
+        { ParameterDefaults = new Dictionary<string, double> { ["rho"] = 0.01, ["lambda"] = 1, ["samples"] = 1 }, StepCost = 2 });
+        Register(new("det-sam", "Det-SAM (Tahmasebi et al. 2024, the universal class with psi = exp(-x/2), phi = s^-2, d uniform in the cube [-c, c]): biased towards a small det(H), around SGD",
+            (ps, s) => { var list = ps.ToList(); return new UniversalSam(list, Sgd(list, s), UniversalSamMember.Determinant(s["halfCube"]), s["rho"], s["lambda"], checked((int)s["samples"]), s.Seed); })
+        { ParameterDefaults = new Dictionary<string, double> { ["rho"] = 1, ["lambda"] = 1, ["samples"] = 1, ["halfCube"] = 0.01 }, StepCost = 2 });
     }
 
     /// <summary>The base optimiser of the perturbed-gradient optimisers: SGD with the recipe's momentum and weight decay.</summary>

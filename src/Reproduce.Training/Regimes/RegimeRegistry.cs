@@ -40,6 +40,10 @@ public static class RegimeRegistry
             OptimiserParameters = new SortedDictionary<string, double>(StringComparer.Ordinal) { ["alpha"] = 1, ["rho"] = 0.05 } });
         Register(new Regime { Name = "Frob-SAM", Description = "Frob-SAM (Tahmasebi et al. 2024): + lambda/(2 rho^2) x variance of the loss over 2 Gaussian perturbations, rho 0.01, lambda 0.005", Optimiser = "frob-sam",
             OptimiserParameters = new SortedDictionary<string, double>(StringComparer.Ordinal) { ["lambda"] = 0.005, ["rho"] = 0.01, ["samples"] = 2 } });
+        Register(new Regime { Name = "Trace-SAM", Description = "Trace-SAM (Tahmasebi et al. 2024): + lambda x the mean gradient change over 1 Gaussian perturbation, biased towards a small Hessian trace; rho 0.01, lambda 1 (the released code's values)", Optimiser = "trace-sam",
+            OptimiserParameters = new SortedDictionary<string, double>(StringComparer.Ordinal) { ["lambda"] = 1, ["rho"] = 0.01, ["samples"] = 1 } });
+        Register(new Regime { Name = "Det-SAM", Description = "Det-SAM (Tahmasebi et al. 2024): biased towards a small det(H); 1 perturbation uniform in the cube [-0.01, 0.01], rho 1, lambda 1 (the released code's values)", Optimiser = "det-sam",
+            OptimiserParameters = new SortedDictionary<string, double>(StringComparer.Ordinal) { ["halfCube"] = 0.01, ["lambda"] = 1, ["rho"] = 1, ["samples"] = 1 } });
         // FAM (Adilova et al. 2023): a loss term, not an optimiser; the setting's SGD steps on L + lambda R.
         Register(new Regime { Name = "FAM", Description = "relative-flatness aware minimisation (Adilova et al. 2023): + 0.1 x (1/m) relative flatness of the classifier layer on each batch, exact closed form and gradient",
             RelativeFlatnessCoefficient = 0.1 });

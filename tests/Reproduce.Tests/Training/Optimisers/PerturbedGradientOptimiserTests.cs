@@ -10,7 +10,7 @@ using static TorchSharp.torch;
 
 namespace Reproduce.Tests.Training.Optimisers;
 
-/// <summary>ASAM, GAM and Frob-SAM: one step each against numbers derived by hand (float64, plain SGD, no momentum),
+/// <summary>ASAM, GAM, Frob-SAM, Trace-SAM and Det-SAM: one step each against numbers derived by hand (float64, plain SGD, no momentum),
 /// each also shown to differ from the nearest wrong rule, so the check is not vacuous.</summary>
 [TestFixture, Category("Unit")]
 public class PerturbedGradientOptimiserTests
@@ -130,9 +130,106 @@ public class PerturbedGradientOptimiserTests
         Assert.That(Step(7, 0), Is.EqualTo(sgd).Within(1e-15));
     }
 
+    /// <summary>A universal-class member with chosen perturbation directions instead of draws from mu, for the hand computation.</summary>
+    private sealed class FixedDirectionsUniversalSam(Parameter w, optim.Optimizer sgd, UniversalSamMember member, double rho, double lambda, double[][] directions)
+        : UniversalSam([w], sgd, member, rho, lambda, directions.Length, seed: 0)
+    {
+        private int next;
+        protected override IReadOnlyList<Tensor> Draw() => [tensor(directions[next++])];
+    }
+
+    [Test]
+    public void OneTraceSamStepEqualsTheHandComputedStep()
+    {
+        // L(w) = 1/2 (w1^2 + 3 w2^2) at w = (1, -2); rho 0.1, lambda 0.5, n = 2 with d1 = (1, 0), d2 = (0, 1), SGD lr 0.1.
+        // Trace: psi' = phi' = 1, so d = g0 + lambda (1/n) sum_k (G_k - g0); on a quadratic G_k - g0 = rho A d_k.
+        //   g0 = (1, -6);  G1 - g0 = (0.1, 0);  G2 - g0 = (0, 0.3);  (1/2) sum = (0.05, 0.15)
+        //   d = (1, -6) + 0.5 (0.05, 0.15) = (1.025, -5.925);  w' = w - 0.1 d = (0.8975, -1.4075)
+        // (without the 1/n: (0.895, -1.415).)
+        using var scope = NewDisposeScope();
+        var w = new Parameter(tensor(new double[] { 1, -2 }), true);
+        var a = tensor(new double[] { 1, 3 });
+        using var trace = new FixedDirectionsUniversalSam(w, optim.SGD([w], 0.1), UniversalSamMember.Trace, 0.1, 0.5, [[1, 0], [0, 1]]);
+        Tensor Loss() => 0.5 * (a * w * w).sum();
+        trace.Step(Loss(), Loss);
+        AssertWeights(w, [0.8975, -1.4075], "Trace-SAM step");
+    }
+
+    [Test]
+    public void OneDetSamStepEqualsTheHandComputedStep()
+    {
+        // The same quadratic at w = (1, -2); rho 1, lambda 1, n = 1 with d = (0.1, -0.2) (a draw from a cube with c >= 0.2).
+        //   L(w) = 6.5;  L(w + d) = L(1.1, -2.2) = 7.865;  x = (7.865 - 6.5) / rho^2 = 1.365
+        //   psi(x) = exp(-x/2) = xbar;  psi'(x) = -exp(-x/2) / 2;  phi'(xbar) = -2 / xbar^3 = -2 exp(3x/2)
+        //   lambda phi'(xbar) psi'(x) = exp(x) = 3.9157230519927224
+        //   G - g0 = A d = (0.1, -0.6);  d = (1, -6) + exp(x) (0.1, -0.6);  w' = w - 0.1 d = (0.8608427694800728, -1.1650566168804368)
+        // (phi' with the opposite sign would step to (0.9391572305199272, -1.6349433831195632).)
+        using var scope = NewDisposeScope();
+        var w = new Parameter(tensor(new double[] { 1, -2 }), true);
+        var a = tensor(new double[] { 1, 3 });
+        using var det = new FixedDirectionsUniversalSam(w, optim.SGD([w], 0.1), UniversalSamMember.Determinant(0.2), 1, 1, [[0.1, -0.2]]);
+        Tensor Loss() => 0.5 * (a * w * w).sum();
+        det.Step(Loss(), Loss);
+        AssertWeights(w, [0.8608427694800728, -1.1650566168804368], "Det-SAM step");
+    }
+
+    [Test]
+    public void TraceSamsMeanStepIsTheGradientOfHalfRhoSquaredTheHessiansTrace()
+    {
+        // Trace-SAM's explicit bias, by its closed form: on L(w) = 1/4 sum_i a_i w_i^4 with d ~ N(0, I),
+        // E[grad L(w + rho d)] - grad L(w) = a (3 w rho^2) exactly (the odd moments of d vanish) = (rho^2 / 2) grad tr H(w),
+        // tr H = 3 sum_i a_i w_i^2. With lambda 1 and SGD lr 1 (no momentum), w - w' = g0 + mean_k (G_k - g0) over n draws;
+        // at a = (2, 4), w = (1, -0.5), rho 0.1 the bias is (0.06, -0.06), and one draw's spread, 3 a w^2 rho d to leading
+        // order, has standard deviations (0.6, 0.3), so over 10,000 draws the standard errors are (0.006, 0.003): the test
+        // holds the mean within 4 of them, and the bias is 10 and 20 of them away from zero (a rule without it fails).
+        const int draws = 10_000;
+        double rho = 0.1;
+        double[] a0 = [2, 4], w0 = [1, -0.5];
+        using var scope = NewDisposeScope();
+        var a = tensor(a0);
+        var w = new Parameter(tensor(w0), true);
+        using var trace = new UniversalSam([w], optim.SGD([w], 1), UniversalSamMember.Trace, rho, 1, draws, seed: 11);
+        Tensor Loss() => 0.25 * (a * w.pow(4)).sum();
+        trace.Step(Loss(), Loss);
+        var after = w.detach().data<double>().ToArray();
+        for (int i = 0; i < 2; i++)
+        {
+            double g0 = a0[i] * Math.Pow(w0[i], 3), bias = (w0[i] - after[i]) - g0, exact = 3 * a0[i] * w0[i] * rho * rho;
+            double standardError = 3 * a0[i] * w0[i] * w0[i] * rho / Math.Sqrt(draws);
+            Assert.That(bias, Is.EqualTo(exact).Within(4 * standardError), $"coordinate {i}: mean step bias {bias} vs (rho^2/2) d tr H / dw = {exact} (s.e. {standardError})");
+            Assert.That(Math.Abs(exact), Is.GreaterThan(4 * standardError), "the bias must be distinguishable from zero at this many draws");
+        }
+    }
+
+    [Test]
+    public void UniversalSamDrawsFromItsSeedAndRestoresTheWeightsExactly()
+    {
+        // Same seed: the same draws, so the same step bit for bit; another seed: another step. With lambda 0 the step is
+        // exactly SGD's at w, which shows the perturbations are undone exactly before the base step.
+        double[] Step(UniversalSamMember member, long seed, double lambda)
+        {
+            using var scope = NewDisposeScope();
+            var w = new Parameter(tensor(new double[] { 0.3, -0.8, 1.1 }), true);
+            using var sam = new UniversalSam([w], optim.SGD([w], 0.1), member, 0.05, lambda, 2, seed);
+            Tensor Loss() => (w.pow(4)).sum() + w.prod();
+            sam.Step(Loss(), Loss);
+            return w.detach().data<double>().ToArray();
+        }
+        double[] w0 = [0.3, -0.8, 1.1];
+        double[] sgd = [.. w0.Select((x, i) => x - 0.1 * (4 * Math.Pow(x, 3) + w0.Where((_, j) => j != i).Aggregate(1.0, (p, y) => p * y)))];
+        foreach (var member in new[] { UniversalSamMember.Trace, UniversalSamMember.Determinant(0.01) })
+        {
+            Assert.That(Step(member, 7, 0.1), Is.EqualTo(Step(member, 7, 0.1)), member.Name);
+            Assert.That(Step(member, 7, 0.1), Is.Not.EqualTo(Step(member, 8, 0.1)), member.Name);
+            Assert.That(Step(member, 7, 0), Is.EqualTo(sgd).Within(1e-15), member.Name);
+        }
+    }
+
     [TestCase("ASAM")]
     [TestCase("GAM")]
     [TestCase("Frob-SAM")]
+    [TestCase("Trace-SAM")]
+    [TestCase("Det-SAM")]
     public void TheRegimeTrainsThroughTheTrainerDeterministically(string regime)
     {
         // Through the registry and the trainer: two runs from one seed give bit-identical weights, and they differ from
@@ -159,6 +256,9 @@ public class PerturbedGradientOptimiserTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new Asam([w], optim.SGD([w], 0.1), 0.5, -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new Gam([w], optim.SGD([w], 0.1), double.NaN, 1));
         Assert.Throws<ArgumentOutOfRangeException>(() => new FrobeniusSam([w], optim.SGD([w], 0.1), 0.01, 0.005, 1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UniversalSam([w], optim.SGD([w], 0.1), UniversalSamMember.Trace, 0.01, 1, 0, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new UniversalSam([w], optim.SGD([w], 0.1), UniversalSamMember.Trace, double.PositiveInfinity, 1, 1, 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => UniversalSamMember.Determinant(0));
         Assert.Throws<ArgumentNullException>(() => new Asam([w], optim.SGD([w], 0.1), 0.5, 0.01).step());
     }
 }
