@@ -58,14 +58,9 @@ public class FrobeniusSam : PerturbedGradientOptimiser
         double lossSum = 0;
         for (int k = 0; k < Samples; k++)
         {
-            var offset = Draw().Select(d => d * Rho).ToList();
-            Move(offset);
-            var perturbed = closure();
-            double value = perturbed.detach().to(ScalarType.Float64).item<double>();
-            var gk = BackwardGradient(perturbed);
+            var (value, gk) = AtOffset([.. Draw().Select(d => d * Rho)], closure);
             for (int i = 0; i < gk.Count; i++) { cross[i].add_(gk[i], alpha: value); sum[i].add_(gk[i]); }
             lossSum += value;
-            Restore();
         }
         double mean = lossSum / Samples, scale = Lambda / (Rho * Rho) / (Samples - 1);
         return [.. g0.Select((g, i) => g + (cross[i] - sum[i] * mean) * scale)];

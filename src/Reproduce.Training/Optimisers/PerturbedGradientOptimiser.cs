@@ -5,7 +5,8 @@ using static TorchSharp.torch;
 namespace Reproduce.Training.Optimisers;
 
 /// <summary>
-/// An optimiser whose step gradient is built from the loss re-evaluated at perturbed weights (ASAM, GAM, Frob-SAM):
+/// An optimiser whose step gradient is built from the loss re-evaluated at perturbed weights (ASAM, GAM, Frob-SAM,
+/// Trace-SAM, Det-SAM):
 /// at w it computes a gradient d(w) from L(w) and the loss at points near w, puts the weights back to w exactly, writes
 /// d into the parameters' gradients and lets a base optimiser (SGD with the recipe's momentum and weight decay) step
 /// with it. It is a <see cref="optim.Optimizer"/>, so it is registered, named and listed like any other optimiser; the
@@ -78,6 +79,18 @@ public abstract class PerturbedGradientOptimiser : optim.Optimizer
         BaseOptimiser.zero_grad();
         loss.backward();
         return [.. Parameters.Select(p => p.grad is { } g ? g.detach().clone() : zeros_like(p))];
+    }
+
+    /// <summary>The loss (read in float64) and its gradient (<see cref="BackwardGradient"/>) at w + <paramref name="offset"/>,
+    /// the weights then put back to w: one perturbed evaluation of the samplers (Frob-SAM, the universal class).</summary>
+    protected (double Loss, IReadOnlyList<Tensor> Gradient) AtOffset(IReadOnlyList<Tensor> offset, Func<Tensor> closure)
+    {
+        Move(offset);
+        var perturbed = closure();
+        double value = perturbed.detach().to(ScalarType.Float64).item<double>();
+        var gradient = BackwardGradient(perturbed);
+        Restore();
+        return (value, gradient);
     }
 
     private List<Tensor>? saved;

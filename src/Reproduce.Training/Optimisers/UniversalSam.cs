@@ -59,14 +59,11 @@ public class UniversalSam : PerturbedGradientOptimiser
         double meanPsi = 0;
         for (int k = 0; k < Samples; k++)
         {
-            Move([.. Draw().Select(d => d * Rho)]);
-            var perturbed = closure();
-            double x = (perturbed.detach().to(ScalarType.Float64).item<double>() - unperturbed) / (Rho * Rho);
-            var gk = BackwardGradient(perturbed);
+            var (value, gk) = AtOffset([.. Draw().Select(d => d * Rho)], closure);
+            double x = (value - unperturbed) / (Rho * Rho);
             meanPsi += Member.Psi(x) / Samples;
             double weight = Member.PsiPrime(x) / Samples;
             for (int i = 0; i < gk.Count; i++) sum[i].add_(gk[i] - g0[i], alpha: weight);
-            Restore();
         }
         double scale = Lambda * Member.PhiPrime(meanPsi);
         if (!double.IsFinite(scale)) throw new ArithmeticException($"{Member.Name}: lambda phi'(xbar) is {scale} (xbar = {meanPsi}); the step would not be finite.");
